@@ -1,0 +1,44 @@
+# Two commands do everything: `make run` (platform on embedded defaults) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# The test suite runs against PostgreSQL and Redis on localhost.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dermplatform
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run web worker test migrate demo services bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+# Web server and Celery worker together; Ctrl-C stops both.
+run: demo
+	scripts/run-platform.sh
+
+worker: install
+	$(VENV)/bin/celery -A dermplatform worker -Q default,inference --concurrency 1 --loglevel info
+
+test: install
+	scripts/ensure-services.sh
+	@# pytest exits 5 when it collects no tests: not a failure of the code.
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS); \
+	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

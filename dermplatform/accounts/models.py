@@ -1,0 +1,65 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", "Clinic staff"
+    DERMATOLOGIST = "dermatologist", "Dermatologist"
+    ADMIN = "admin", "Administrator"
+
+
+class User(AbstractUser):
+    """A person who signs in. Staff and dermatologists belong to one clinic; admins run the platform."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
+    clinic = models.ForeignKey(Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+
+    def clean(self):
+        super().clean()
+        if self.role != Role.ADMIN and self.clinic_id is None:
+            raise ValidationError({"clinic": "Clinic staff and dermatologists must belong to a clinic."})
+
+    def save(self, *args, **kwargs):
+        # The Django admin is for admins only: its gate (is_staff) follows the role.
+        if self.is_superuser:
+            self.role = Role.ADMIN
+        self.is_staff = self.role == Role.ADMIN
+        super().save(*args, **kwargs)
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        return self.role == Role.STAFF
+
+    @property
+    def is_dermatologist(self) -> bool:
+        return self.role == Role.DERMATOLOGIST
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def start_url(self) -> str:
+        """The page each role lands on after signing in."""
+        if self.role == Role.ADMIN:
+            return reverse("admin:index")
+        if self.role == Role.DERMATOLOGIST:
+            return reverse("diagnosis:queue")
+        return reverse("patients:list")

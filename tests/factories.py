@@ -1,0 +1,45 @@
+import factory
+
+from dermplatform.accounts.models import Clinic, Role, User
+
+PASSWORD = "correct-horse-battery-9"
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    role = Role.STAFF
+    clinic = factory.SubFactory(ClinicFactory)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class StaffFactory(UserFactory):
+    role = Role.STAFF
+
+
+class DermatologistFactory(UserFactory):
+    role = Role.DERMATOLOGIST
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
+    clinic = None
+    is_superuser = True
