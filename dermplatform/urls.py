@@ -14,8 +14,9 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
-    path("patients/", include("patients.urls")),
+    path("", include("patients.urls")),
     path("review/", include("diagnosis.urls")),
+    path("api/", include("dermplatform.api_urls")),
 ]
 
 admin.site.site_header = "DermPlatform administration"

@@ -62,3 +62,9 @@ def dermatologist_client(client, dermatologist):
 @pytest.fixture
 def admin_client_(client, admin_user):
     return _client_for(client, admin_user)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is for production, not for hundreds of test users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

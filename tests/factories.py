@@ -43,3 +43,26 @@ class AdminFactory(UserFactory):
     role = Role.ADMIN
     clinic = None
     is_superuser = True
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.Patient"
+
+    clinic = factory.SubFactory(ClinicFactory)
+    medical_record_number = factory.Sequence(lambda n: f"MRN{n:06d}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=90)
+    sex = "female"
+    created_by = factory.SubFactory(StaffFactory, clinic=factory.SelfAttribute("..clinic"))
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.Case"
+
+    patient = factory.SubFactory(PatientFactory)
+    body_site = "back"
+    clinical_notes = "Changing pigmented lesion."
+    created_by = factory.SelfAttribute("patient.created_by")

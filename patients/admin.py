@@ -1,0 +1,62 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from .models import Case, LesionImage, Patient
+
+
+class ReadOnlyImageInline(admin.TabularInline):
+    model = LesionImage
+    extra = 0
+    can_delete = False
+    fields = ["public_id", "preview", "content_type", "width", "height", "sha256", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Image")
+    def preview(self, image):
+        return format_html('<a href="{}">view</a>', image.content_url())
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["medical_record_number", "last_name", "first_name", "clinic", "date_of_birth", "archived_at"]
+    list_filter = ["clinic", "sex"]
+    search_fields = ["medical_record_number", "last_name", "first_name"]
+    readonly_fields = ["public_id", "created_by", "created_at", "updated_at", "archived_at", "archived_by", "archive_reason"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # archived with a reason, never deleted
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "patient", "body_site", "status", "created_at", "archived_at"]
+    list_filter = ["status", "body_site", "patient__clinic"]
+    readonly_fields = ["public_id", "created_by", "created_at", "updated_at", "archived_at", "archived_by", "archive_reason"]
+    inlines = [ReadOnlyImageInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LesionImage)
+class LesionImageAdmin(admin.ModelAdmin):
+    """Image bytes and their hashes are evidence: read-only here."""
+
+    list_display = ["public_id", "case", "content_type", "width", "height", "uploaded_at"]
+    readonly_fields = [f.name for f in LesionImage._meta.fields] + ["preview"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Image")
+    def preview(self, image):
+        return format_html('<img src="{}" alt="thumbnail">', image.thumbnail_url())

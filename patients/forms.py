@@ -1,0 +1,38 @@
+from django import forms
+
+from .models import BodySite, Case, Patient
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = ["medical_record_number", "first_name", "last_name", "date_of_birth", "sex"]
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+
+
+class CaseForm(forms.ModelForm):
+    body_site = forms.ChoiceField(choices=BodySite.choices)
+
+    class Meta:
+        model = Case
+        fields = ["body_site", "clinical_notes"]
+        widgets = {"clinical_notes": forms.Textarea(attrs={"rows": 4})}
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class ImageUploadForm(forms.Form):
+    images = forms.FileField(
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png", "multiple": True}),
+        required=False,
+        help_text="JPEG or PNG, up to 20 MB each; several at once.",
+    )
+
+    def files_list(self):
+        return self.files.getlist("images")

@@ -1,0 +1,6 @@
+from .case import BodySite, Case, CaseStatus
+from .lesion_image import LesionImage
+from .patient import Patient, Sex
+from .stored_file import StoredFile
+
+__all__ = ["BodySite", "Case", "CaseStatus", "LesionImage", "Patient", "Sex", "StoredFile"]

@@ -1,0 +1,59 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from .archivable import Archivable, ClinicScopedQuerySet
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class PatientQuerySet(ClinicScopedQuerySet):
+    clinic_path = "clinic"
+
+    def search(self, term: str):
+        term = term.strip()
+        if not term:
+            return self
+        query = models.Q(medical_record_number__iexact=term)
+        for word in term.split():
+            query |= models.Q(first_name__icontains=word) | models.Q(last_name__icontains=word)
+        return self.filter(query)
+
+
+class Patient(Archivable):
+    # Pseudonymous id for URLs and the API: database ids never leave the server.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="patients")
+    medical_record_number = models.CharField("medical record number", max_length=64)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "medical_record_number"], name="unique_mrn_per_clinic"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.medical_record_number})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("patients:detail", args=[self.public_id])

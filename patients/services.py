@@ -1,0 +1,192 @@
+"""Writes for patients, cases and images. Each function holds its transaction.
+
+Views check the role; these functions also refuse objects outside the user's
+clinic, so a mistake in a view cannot write across clinics.
+"""
+
+import uuid
+from functools import partial
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .imaging import clean_image, read_upload
+from .models import Case, CaseStatus, LesionImage, Patient
+
+MAX_FILES_PER_UPLOAD = 20
+
+
+def _require_same_clinic(user, clinic_id):
+    if user.clinic_id is None or user.clinic_id != clinic_id:
+        raise PermissionDenied("This record belongs to another clinic.")
+
+
+def _save_validated(instance, *, exclude=None):
+    instance.full_clean(exclude=exclude)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        if "unique_mrn_per_clinic" in str(exc):
+            raise ValidationError(
+                {"medical_record_number": "A patient with this medical record number already exists in your clinic."}
+            ) from None
+        raise
+    return instance
+
+
+def patient_create(*, created_by, medical_record_number, first_name, last_name, date_of_birth, sex) -> Patient:
+    patient = Patient(
+        clinic_id=created_by.clinic_id,
+        created_by=created_by,
+        medical_record_number=medical_record_number.strip(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        sex=sex,
+    )
+    _require_same_clinic(created_by, patient.clinic_id)
+    if Patient.objects.filter(clinic_id=patient.clinic_id, medical_record_number=patient.medical_record_number).exists():
+        raise ValidationError(
+            {"medical_record_number": "A patient with this medical record number already exists in your clinic."}
+        )
+    return _save_validated(patient)
+
+
+PATIENT_EDITABLE = ("medical_record_number", "first_name", "last_name", "date_of_birth", "sex")
+
+
+def patient_update(*, patient: Patient, user, **changes) -> Patient:
+    _require_same_clinic(user, patient.clinic_id)
+    if patient.is_archived:
+        raise ValidationError("An archived patient cannot be changed.")
+    for field, value in changes.items():
+        if field not in PATIENT_EDITABLE:
+            raise ValidationError(f"{field} cannot be changed.")
+        setattr(patient, field, value.strip() if isinstance(value, str) else value)
+    return _save_validated(patient)
+
+
+def _archive(instance, *, user, reason: str):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give a reason for archiving."})
+    if instance.is_archived:
+        raise ValidationError("Already archived.")
+    instance.archived_at = timezone.now()
+    instance.archived_by = user
+    instance.archive_reason = reason
+    instance.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
+    return instance
+
+
+@transaction.atomic
+def patient_archive(*, patient: Patient, user, reason: str) -> Patient:
+    _require_same_clinic(user, patient.clinic_id)
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    _archive(patient, user=user, reason=reason)
+    # A patient's open cases go with them.
+    for case in patient.cases.filter(archived_at__isnull=True):
+        _archive(case, user=user, reason=f"Patient archived: {reason.strip()}")
+    return patient
+
+
+def case_create(*, patient: Patient, created_by, body_site: str, clinical_notes: str = "") -> Case:
+    _require_same_clinic(created_by, patient.clinic_id)
+    if patient.is_archived:
+        raise ValidationError("Cases cannot be opened for an archived patient.")
+    case = Case(patient=patient, created_by=created_by, body_site=body_site, clinical_notes=clinical_notes.strip())
+    return _save_validated(case)
+
+
+CASE_EDITABLE = ("body_site", "clinical_notes")
+
+
+def case_update(*, case: Case, user, **changes) -> Case:
+    _require_same_clinic(user, case.patient.clinic_id)
+    if case.is_archived:
+        raise ValidationError("An archived case cannot be changed.")
+    for field, value in changes.items():
+        if field not in CASE_EDITABLE:
+            raise ValidationError(f"{field} cannot be changed.")
+        setattr(case, field, value)
+    return _save_validated(case)
+
+
+@transaction.atomic
+def case_archive(*, case: Case, user, reason: str) -> Case:
+    _require_same_clinic(user, case.patient.clinic_id)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    return _archive(case, user=user, reason=reason)
+
+
+def _validate_uploads(case: Case, files) -> list:
+    if not files:
+        raise ValidationError("Choose at least one image.", code="required")
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise ValidationError(f"Upload at most {MAX_FILES_PER_UPLOAD} images at once.", code="too_many")
+    known = set(case.images.values_list("sha256", flat=True))
+    cleaned, errors = [], []
+    for upload in files:
+        name = getattr(upload, "name", "") or "upload"
+        try:
+            image = clean_image(read_upload(upload), name)
+            if image.sha256 in known:
+                raise ValidationError("This exact image is already in the case.", code="duplicate")
+        except ValidationError as exc:
+            errors.extend(ValidationError(f"{name}: {message}", code=exc.code) for message in exc.messages)
+            continue
+        known.add(image.sha256)
+        cleaned.append(image)
+    if errors:
+        # All or nothing: a batch with one bad file stores none of them.
+        raise ValidationError(errors)
+    return cleaned
+
+
+def images_upload(*, case: Case, files, uploaded_by) -> list[LesionImage]:
+    """Store validated images with the case in one transaction, then queue each for the AI."""
+    _require_same_clinic(uploaded_by, case.patient.clinic_id)
+    if case.is_archived:
+        raise ValidationError("Images cannot be added to an archived case.", code="archived")
+    cleaned = _validate_uploads(case, files)
+    try:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case.pk)
+            stored = [_store_image(case, image, uploaded_by) for image in cleaned]
+            case.status = CaseStatus.AWAITING_AI
+            case.save(update_fields=["status", "updated_at"])
+            for lesion_image in stored:
+                # robust: a broker outage after commit must not turn a stored upload into an error.
+                transaction.on_commit(partial(enqueue_classification, lesion_image.pk), robust=True)
+    except IntegrityError:
+        # A concurrent upload of the same bytes won the race.
+        raise ValidationError("This exact image is already in the case.", code="duplicate") from None
+    return stored
+
+
+def _store_image(case: Case, image, uploaded_by) -> LesionImage:
+    stem = f"lesions/{uuid.uuid4().hex}"
+    lesion_image = LesionImage(
+        case=case,
+        content_type=image.content_type,
+        width=image.width,
+        height=image.height,
+        sha256=image.sha256,
+        original_filename=image.original_filename,
+        size_bytes=len(image.content),
+        uploaded_by=uploaded_by,
+    )
+    lesion_image.image.save(f"{stem}.{image.extension}", ContentFile(image.content), save=False)
+    lesion_image.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(image.thumbnail), save=False)
+    lesion_image.save()
+    return lesion_image
+
+
+def enqueue_classification(image_id: int) -> None:
+    """Send the image to the inference queue (called after commit)."""
+    from diagnosis.tasks import classify_image
+
+    classify_image.apply_async(args=[image_id], queue="inference")

@@ -1,0 +1,70 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from dermplatform.accounts.models import Role
+from dermplatform.accounts.permissions import role_required
+
+from .. import selectors, services
+from ..forms import ArchiveForm, CaseForm, ImageUploadForm
+from .forms_support import attach_errors
+
+
+@role_required(Role.STAFF)
+def case_create(request, patient_id):
+    patient = selectors.patient_get(user=request.user, public_id=patient_id)
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_create(patient=patient, created_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Case opened. Upload its dermoscopic images below.")
+            return redirect(case)
+    return render(request, "patients/case_form.html", {"form": form, "patient": patient, "title": "Open case"})
+
+
+@role_required(Role.STAFF, Role.DERMATOLOGIST)
+def case_detail(request, public_id, upload_form=None, status=200):
+    case = selectors.case_get(user=request.user, public_id=public_id)
+    context = {
+        "case": case,
+        "patient": case.patient,
+        "images": case.images.select_related("uploaded_by"),
+        "upload_form": upload_form or ImageUploadForm(),
+        "archive_form": ArchiveForm(),
+    }
+    return render(request, "patients/case_detail.html", context, status=status)
+
+
+@role_required(Role.STAFF)
+def case_update(request, public_id):
+    case = selectors.case_get(user=request.user, public_id=public_id)
+    form = CaseForm(request.POST or None, instance=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_update(case=case, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Case saved.")
+            return redirect(case)
+    return render(request, "patients/case_form.html", {"form": form, "patient": case.patient, "case": case, "title": "Edit case"})
+
+
+@require_POST
+@role_required(Role.STAFF)
+def case_archive(request, public_id):
+    case = selectors.case_get(user=request.user, public_id=public_id)
+    form = ArchiveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Give a reason for archiving.")
+        services.case_archive(case=case, user=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Case archived.")
+    return redirect(case)

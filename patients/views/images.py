@@ -1,0 +1,58 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from dermplatform.accounts.models import Role
+from dermplatform.accounts.permissions import role_required
+
+from .. import selectors, services
+from ..forms import ImageUploadForm
+from .cases import case_detail
+
+IMAGE_READERS = (Role.STAFF, Role.DERMATOLOGIST, Role.ADMIN)
+
+
+def image_response(field_file, content_type: str, filename: str) -> HttpResponse:
+    """Serve stored image bytes privately, never sniffed as anything but an image."""
+    with field_file.open("rb") as handle:
+        response = HttpResponse(handle.read(), content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Stored images never change; only this browser may keep them.
+    patch_cache_control(response, private=True, max_age=3600)
+    patch_vary_headers(response, ["Cookie", "Authorization"])
+    return response
+
+
+@require_POST
+@role_required(Role.STAFF)
+def image_upload(request, public_id):
+    case = selectors.case_get(user=request.user, public_id=public_id)
+    form = ImageUploadForm(request.POST, request.FILES)
+    try:
+        stored = services.images_upload(case=case, files=form.files_list(), uploaded_by=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error("images", message)
+        return case_detail(request, public_id=public_id, upload_form=form, status=400)
+    messages.success(request, f"{len(stored)} image(s) stored; the AI second opinion is on its way.")
+    return redirect(case)
+
+
+@require_GET
+@role_required(*IMAGE_READERS)
+def image_content(request, public_id):
+    image = selectors.image_get(user=request.user, public_id=public_id)
+    extension = image.image.name.rsplit(".", 1)[-1]
+    return image_response(image.image, image.content_type, f"{image.public_id}.{extension}")
+
+
+@require_GET
+@role_required(*IMAGE_READERS)
+def image_thumbnail(request, public_id):
+    image = selectors.image_get(user=request.user, public_id=public_id)
+    return image_response(image.thumbnail, "image/jpeg", f"{image.public_id}-thumbnail.jpg")
