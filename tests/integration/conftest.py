@@ -30,9 +30,12 @@ def _wait_until_ready(proc, log_path, timeout=90):
     raise RuntimeError(f"worker not ready after {timeout}s:\n{Path(log_path).read_text()}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Start `celery worker` as a separate process, yield it, stop it."""
+    """Start `celery worker` as a separate process for one test module, then stop it.
+
+    Module scope: tests that inspect the broker's queues run with no worker consuming them.
+    """
     _require_redis_broker()
     with django_db_blocker.unblock():
         test_db_name = connection.settings_dict["NAME"]
