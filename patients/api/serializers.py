@@ -1,0 +1,106 @@
+"""Output serializers shared by several endpoints. Public ids only: database ids never leave the server.
+
+Input serializers live inside the views that use them.
+"""
+
+from rest_framework import serializers
+
+from patients.models import Case, LesionImage, Patient
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="patients_api:patient_detail", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+    is_archived = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "public_id",
+            "url",
+            "medical_record_number",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "created_at",
+            "updated_at",
+            "is_archived",
+            "archived_at",
+            "archive_reason",
+        ]
+        read_only_fields = fields
+
+
+class LesionImageSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="patients_api:image_detail", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+    case = serializers.UUIDField(source="case.public_id", read_only=True)
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+    content_url = serializers.HyperlinkedIdentityField(
+        view_name="patients_api:image_content", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+    thumbnail_url = serializers.HyperlinkedIdentityField(
+        view_name="patients_api:image_thumbnail", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+
+    class Meta:
+        model = LesionImage
+        fields = [
+            "public_id",
+            "url",
+            "case",
+            "content_type",
+            "width",
+            "height",
+            "size_bytes",
+            "sha256",
+            "original_filename",
+            "uploaded_by",
+            "uploaded_at",
+            "content_url",
+            "thumbnail_url",
+        ]
+        read_only_fields = fields
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="patients_api:case_detail", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    images_url = serializers.HyperlinkedIdentityField(
+        view_name="patients_api:case_images", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+    is_archived = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "public_id",
+            "url",
+            "patient",
+            "body_site",
+            "clinical_notes",
+            "status",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "is_archived",
+            "archived_at",
+            "archive_reason",
+            "images_url",
+        ]
+        read_only_fields = fields
+
+
+class CaseDetailSerializer(CaseSerializer):
+    # Set by the view from LesionImage.objects.visible_to(user), never the raw reverse manager.
+    images = LesionImageSerializer(many=True, read_only=True, source="visible_images")
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "images"]
+        read_only_fields = fields

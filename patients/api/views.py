@@ -1,0 +1,318 @@
+"""Clinical REST API: thin views. Reads go through selectors (visible_to), writes through services.
+
+Every view requires ClinicalApiPermission (staff read/write, dermatologists
+read, everyone else 401/403); objects of another clinic are simply not found
+(404). Django ValidationErrors raised by services become HTTP 400: field errors
+as {"field": [...]}, the rest as {"errors": [...]}.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from patients import selectors, services
+from patients.models import BodySite, Case, LesionImage, Patient, Sex
+from patients.views.images import image_response
+
+from .filters import CaseFilter, PatientFilter
+from .permissions import ClinicalApiPermission
+from .serializers import CaseDetailSerializer, CaseSerializer, LesionImageSerializer, PatientSerializer
+
+ERRORS_KEY = "errors"
+
+
+def drf_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(
+            {ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages for field, messages in exc.message_dict.items()}
+        )
+    return exceptions.ValidationError({ERRORS_KEY: exc.messages})
+
+
+class ClinicalApiMixin:
+    # Token first, so that an anonymous request is answered 401 with "WWW-Authenticate: Token".
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [ClinicalApiPermission]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            exc = drf_validation_error(exc)
+        return super().handle_exception(exc)
+
+
+class ClinicalApi(ClinicalApiMixin, APIView):
+    pass
+
+
+class ClinicalListApi(ClinicalApiMixin, GenericAPIView):
+    """List endpoints: django-filter FilterSet on a visible_to() queryset, paginated."""
+
+    def list_response(self, queryset, serializer_class):
+        page = self.paginate_queryset(self.filter_queryset(queryset))
+        data = serializer_class(page, many=True, context={"request": self.request}).data
+        return self.get_paginated_response(data)
+
+
+class ArchiveInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the record is archived (required).")
+
+    class Meta:
+        ref_name = "ArchiveInput"
+
+
+# --- patients ---------------------------------------------------------------
+
+
+class PatientListCreateApi(ClinicalListApi):
+    filterset_class = PatientFilter
+
+    class InputSerializer(serializers.Serializer):
+        medical_record_number = serializers.CharField(max_length=64)
+        first_name = serializers.CharField(max_length=100)
+        last_name = serializers.CharField(max_length=100)
+        date_of_birth = serializers.DateField()
+        sex = serializers.ChoiceField(choices=Sex.choices, default=Sex.UNKNOWN)
+
+        class Meta:
+            ref_name = "PatientCreateInput"
+
+    def get_queryset(self):
+        return selectors.patient_list(user=self.request.user, include_archived=True)
+
+    @extend_schema(operation_id="patients_list", responses=PatientSerializer(many=True))
+    def get(self, request):
+        return self.list_response(self.get_queryset(), PatientSerializer)
+
+    @extend_schema(operation_id="patients_create", request=InputSerializer, responses={201: PatientSerializer})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = services.patient_create(created_by=request.user, **serializer.validated_data)
+        return Response(PatientSerializer(patient, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetailApi(ClinicalApi):
+    class InputSerializer(serializers.Serializer):
+        medical_record_number = serializers.CharField(max_length=64, required=False)
+        first_name = serializers.CharField(max_length=100, required=False)
+        last_name = serializers.CharField(max_length=100, required=False)
+        date_of_birth = serializers.DateField(required=False)
+        sex = serializers.ChoiceField(choices=Sex.choices, required=False)
+
+        class Meta:
+            ref_name = "PatientUpdateInput"
+
+    @extend_schema(responses=PatientSerializer)
+    def get(self, request, public_id):
+        patient = selectors.patient_get(user=request.user, public_id=public_id)
+        return Response(PatientSerializer(patient, context={"request": request}).data)
+
+    @extend_schema(request=InputSerializer, responses=PatientSerializer)
+    def patch(self, request, public_id):
+        patient = selectors.patient_get(user=request.user, public_id=public_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = services.patient_update(patient=patient, user=request.user, **serializer.validated_data)
+        return Response(PatientSerializer(patient, context={"request": request}).data)
+
+
+class PatientArchiveApi(ClinicalApi):
+    @extend_schema(
+        operation_id="patients_archive",
+        request=ArchiveInputSerializer,
+        responses=PatientSerializer,
+        description="Archive the patient and their open cases. Records are never deleted.",
+    )
+    def post(self, request, public_id):
+        patient = selectors.patient_get(user=request.user, public_id=public_id)
+        serializer = ArchiveInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = services.patient_archive(patient=patient, user=request.user, **serializer.validated_data)
+        return Response(PatientSerializer(patient, context={"request": request}).data)
+
+
+# --- cases ------------------------------------------------------------------
+
+
+class CaseListCreateApi(ClinicalListApi):
+    filterset_class = CaseFilter
+
+    class InputSerializer(serializers.Serializer):
+        patient = serializers.UUIDField(help_text="The patient's public id.")
+        body_site = serializers.ChoiceField(choices=BodySite.choices)
+        clinical_notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+        class Meta:
+            ref_name = "CaseCreateInput"
+
+    def get_queryset(self):
+        return selectors.case_list(user=self.request.user, include_archived=True).select_related("created_by")
+
+    @extend_schema(operation_id="cases_list", responses=CaseSerializer(many=True))
+    def get(self, request):
+        return self.list_response(self.get_queryset(), CaseSerializer)
+
+    @extend_schema(operation_id="cases_create", request=InputSerializer, responses={201: CaseDetailSerializer})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        # Another clinic's patient reads exactly like one that does not exist.
+        patient = Patient.objects.visible_to(request.user).filter(public_id=data.pop("patient")).first()
+        if patient is None:
+            raise exceptions.ValidationError({"patient": ["No such patient."]})
+        case = _with_images(services.case_create(patient=patient, created_by=request.user, **data), request.user)
+        return Response(CaseDetailSerializer(case, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+def _with_images(case: Case, user) -> Case:
+    """Attach the case's images for CaseDetailSerializer, read through visible_to() like every queryset."""
+    images = LesionImage.objects.visible_to(user).filter(case=case).select_related("case", "uploaded_by")
+    case.visible_images = list(images)
+    return case
+
+
+class CaseDetailApi(ClinicalApi):
+    class InputSerializer(serializers.Serializer):
+        body_site = serializers.ChoiceField(choices=BodySite.choices, required=False)
+        clinical_notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+        class Meta:
+            ref_name = "CaseUpdateInput"
+
+    def _output(self, request, public_id):
+        case = _with_images(selectors.case_get(user=request.user, public_id=public_id), request.user)
+        return CaseDetailSerializer(case, context={"request": request}).data
+
+    @extend_schema(responses=CaseDetailSerializer)
+    def get(self, request, public_id):
+        return Response(self._output(request, public_id))
+
+    @extend_schema(request=InputSerializer, responses=CaseDetailSerializer)
+    def patch(self, request, public_id):
+        case = selectors.case_get(user=request.user, public_id=public_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.case_update(case=case, user=request.user, **serializer.validated_data)
+        return Response(self._output(request, public_id))
+
+
+class CaseArchiveApi(ClinicalApi):
+    @extend_schema(operation_id="cases_archive", request=ArchiveInputSerializer, responses=CaseSerializer)
+    def post(self, request, public_id):
+        case = selectors.case_get(user=request.user, public_id=public_id)
+        serializer = ArchiveInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = services.case_archive(case=case, user=request.user, **serializer.validated_data)
+        return Response(CaseSerializer(case, context={"request": request}).data)
+
+
+# --- images -----------------------------------------------------------------
+
+
+class CaseImagesApi(ClinicalListApi):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        images = serializers.ListField(
+            child=serializers.FileField(),
+            required=False,
+            help_text="One or several JPEG or PNG files (the field may repeat). A single file may also be sent as `image`.",
+        )
+        image = serializers.FileField(required=False)
+
+        class Meta:
+            ref_name = "ImageUploadInput"
+
+    class OutputSerializer(serializers.Serializer):
+        images = LesionImageSerializer(many=True)
+
+        class Meta:
+            ref_name = "ImageUploadResult"
+
+    def get_queryset(self):
+        return LesionImage.objects.visible_to(self.request.user).select_related("case", "uploaded_by")
+
+    @extend_schema(operation_id="cases_images_list", responses=LesionImageSerializer(many=True))
+    def get(self, request, public_id):
+        case = selectors.case_get(user=request.user, public_id=public_id)
+        return self.list_response(self.get_queryset().filter(case=case), LesionImageSerializer)
+
+    @extend_schema(
+        operation_id="cases_images_upload",
+        request={"multipart/form-data": InputSerializer},
+        responses={201: OutputSerializer},
+        description=(
+            "Upload images to the case. All or nothing: if any file is refused (not a JPEG or PNG, damaged, "
+            "too large, too small, a duplicate), nothing is stored and the answer names each file and why."
+        ),
+    )
+    def post(self, request, public_id):
+        case = selectors.case_get(user=request.user, public_id=public_id)
+        files = request.FILES.getlist("images") + request.FILES.getlist("image")
+        stored = services.images_upload(case=case, files=files, uploaded_by=request.user)
+        data = self.OutputSerializer({"images": stored}, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def filter_queryset(self, queryset):
+        return queryset  # no query-string filters here
+
+
+class ImageDetailApi(ClinicalApi):
+    @extend_schema(responses=LesionImageSerializer)
+    def get(self, request, public_id):
+        image = selectors.image_get(user=request.user, public_id=public_id)
+        return Response(LesionImageSerializer(image, context={"request": request}).data)
+
+
+class ImageBytesRenderer(BaseRenderer):
+    """Lets clients ask for image/* (an <img> tag does); the view answers with the stored bytes."""
+
+    media_type = "image/*"
+    format = "image"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data  # never reached: the view returns the bytes itself, and errors are rendered as JSON
+
+
+IMAGE_BYTES_RESPONSES = {
+    (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored, metadata-free image."),
+    (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored, metadata-free image."),
+}
+
+
+class ImageBytesApi(ClinicalApi):
+    renderer_classes = [JSONRenderer, ImageBytesRenderer]
+
+    def handle_exception(self, exc):
+        # Errors (401, 403, 404) are JSON even when the client asked for image/*.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+class ImageContentApi(ImageBytesApi):
+
+    @extend_schema(responses=IMAGE_BYTES_RESPONSES)
+    def get(self, request, public_id):
+        image = selectors.image_get(user=request.user, public_id=public_id)
+        extension = image.image.name.rsplit(".", 1)[-1]
+        return image_response(image.image, image.content_type, f"{image.public_id}.{extension}")
+
+
+class ImageThumbnailApi(ImageBytesApi):
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="JPEG thumbnail.")})
+    def get(self, request, public_id):
+        image = selectors.image_get(user=request.user, public_id=public_id)
+        return image_response(image.thumbnail, "image/jpeg", f"{image.public_id}-thumbnail.jpg")
