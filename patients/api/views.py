@@ -188,21 +188,18 @@ class CaseDetailApi(ClinicalApi):
         class Meta:
             ref_name = "CaseUpdateInput"
 
-    def _output(self, request, public_id):
-        case = _with_images(selectors.case_get(user=request.user, public_id=public_id), request.user)
-        return CaseDetailSerializer(case, context={"request": request}).data
-
     @extend_schema(responses=CaseDetailSerializer)
     def get(self, request, public_id):
-        return Response(self._output(request, public_id))
+        case = _with_images(selectors.case_get(user=request.user, public_id=public_id), request.user)
+        return Response(CaseDetailSerializer(case, context={"request": request}).data)
 
     @extend_schema(request=InputSerializer, responses=CaseDetailSerializer)
     def patch(self, request, public_id):
         case = selectors.case_get(user=request.user, public_id=public_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.case_update(case=case, user=request.user, **serializer.validated_data)
-        return Response(self._output(request, public_id))
+        case = _with_images(services.case_update(case=case, user=request.user, **serializer.validated_data), request.user)
+        return Response(CaseDetailSerializer(case, context={"request": request}).data)
 
 
 class CaseArchiveApi(ClinicalApi):
@@ -261,9 +258,6 @@ class CaseImagesApi(ClinicalListApi):
         stored = services.images_upload(case=case, files=files, uploaded_by=request.user)
         data = self.OutputSerializer({"images": stored}, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
-
-    def filter_queryset(self, queryset):
-        return queryset  # no query-string filters here
 
 
 class ImageDetailApi(ClinicalApi):

@@ -74,6 +74,8 @@ ENDPOINTS = [
     Endpoint("image thumbnail", "get", lambda o: f"/api/images/{o['image'].public_id}/thumbnail/"),
 ]
 
+LISTED = {"patient list": "patient", "case list": "case", "case images list": "image"}  # what each list shows
+
 ROLES = ["staff", "dermatologist", "admin", "anonymous"]
 TARGETS = ["own", "other"]
 
@@ -134,8 +136,8 @@ def test_permission_matrix(request, api_as, objects, endpoint, role, target, dja
         assert response["WWW-Authenticate"] == "Token"
     if expected == 200 and endpoint.name.endswith("list"):
         listed = {row["public_id"] for row in response.json()["results"]}
-        own_id = str(objects["own"]["patient" if endpoint.name.startswith("patient") else "case" if endpoint.name.startswith("case list") else "image"].public_id)
-        other_id = str(objects["other"]["patient" if endpoint.name.startswith("patient") else "case" if endpoint.name.startswith("case list") else "image"].public_id)
+        kind = LISTED[endpoint.name]
+        own_id, other_id = str(objects["own"][kind].public_id), str(objects["other"][kind].public_id)
         assert other_id not in listed
         assert (own_id in listed) == (target == "own")
     if response["Content-Type"].startswith("application/json") and expected < 300:
