@@ -1,0 +1,54 @@
+"""Reading a dataset folder in HAM10000 layout."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from ml import CLASSES
+
+METADATA_COLUMNS = ["lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"]
+# The official download splits the images over two folders; our own layout uses one.
+IMAGE_FOLDERS = ("images", "HAM10000_images_part_1", "HAM10000_images_part_2")
+
+
+def load_metadata(data_dir: str | Path, classes: tuple[str, ...] = CLASSES) -> pd.DataFrame:
+    """metadata.csv with a resolved ``path`` and an integer ``label`` column (index into ``classes``).
+
+    Rows whose image file is missing raise: a silent drop would change the class balance unnoticed.
+    """
+    data_dir = Path(data_dir)
+    df = pd.read_csv(data_dir / "metadata.csv", dtype={"lesion_id": str, "image_id": str, "dx": str})
+    missing_cols = [c for c in ("lesion_id", "image_id", "dx") if c not in df.columns]
+    if missing_cols:
+        raise ValueError(f"metadata.csv lacks columns {missing_cols}")
+    unknown = sorted(set(df["dx"]) - set(classes))
+    if unknown:
+        raise ValueError(f"unknown dx values {unknown}; expected {list(classes)}")
+
+    index: dict[str, Path] = {}
+    for folder in IMAGE_FOLDERS:
+        d = data_dir / folder
+        if d.is_dir():
+            for p in d.iterdir():
+                if p.suffix.lower() in (".jpg", ".jpeg", ".png"):
+                    index.setdefault(p.stem, p)
+    paths = [index.get(i) for i in df["image_id"]]
+    absent = [i for i, p in zip(df["image_id"], paths) if p is None]
+    if absent:
+        raise FileNotFoundError(f"{len(absent)} images listed in metadata.csv are missing, e.g. {absent[:3]}")
+    df = df.copy()
+    df["path"] = [str(p) for p in paths]
+    df["label"] = df["dx"].map({c: i for i, c in enumerate(classes)}).astype(int)
+    return df.reset_index(drop=True)
+
+
+def data_hash(df: pd.DataFrame) -> str:
+    """SHA-256 over (image_id, dx, file bytes) in image_id order: identifies the exact training data."""
+    h = hashlib.sha256()
+    for image_id, dx, path in sorted(zip(df["image_id"], df["dx"], df["path"])):
+        h.update(f"{image_id},{dx},".encode())
+        h.update(hashlib.sha256(Path(path).read_bytes()).digest())
+    return h.hexdigest()

@@ -1,0 +1,304 @@
+"""Training: data -> lesion-disjoint split -> tf.data -> model -> (two-phase) fit -> model folder."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ml import CLASSES
+from ml.augmentation import AugmentationOptions
+
+
+@dataclass
+class TrainOptions:
+    data: str
+    arch: str
+    out: str
+    height: int = 150
+    width: int = 200
+    batch_size: int = 32
+    epochs: int = 30  # upper bound for the (last) phase; early stopping usually ends it sooner
+    lr: float = 1e-3
+    # Two-phase transfer learning: head on the frozen backbone, then the top blocks at a lower rate.
+    head_epochs: int = 2
+    fine_tune_blocks: int = 5
+    fine_tune_lr: float = 3e-4
+    dropout: float = 0.3
+    weights: str | None = None
+    loss: str = "ce"  # "ce" or "focal"
+    focal_gamma: float = 2.0
+    focal_alpha: str | None = None  # None, "balanced" or comma-separated per-class values
+    class_weight: str = "none"  # "none", "balanced" (inverse frequency) or "sqrt" (its square root)
+    sample_power: float = 1.0  # class sampling ~ count**power; <1 oversamples minorities
+    label_smoothing: float = 0.0
+    augment: AugmentationOptions = field(default_factory=AugmentationOptions)
+    monitor: str = "score"  # validation metric for early stopping and the best checkpoint
+    patience: int = 5
+    max_minutes: float | None = None  # wall-clock budget: stop after the epoch that crosses it
+    steps_per_epoch: int | None = None  # default: one pass over the training images
+    limit: int | None = None  # use only this many images (smoke tests)
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    seed: int = 42
+    name: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def class_weights(counts: np.ndarray, mode: str) -> np.ndarray | None:
+    """Inverse-frequency weights normalised to mean 1 over the samples (so the loss scale is kept)."""
+    if mode == "none":
+        return None
+    inv = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)
+    if mode == "sqrt":
+        inv = np.sqrt(inv)
+    elif mode != "balanced":
+        raise ValueError(f"unknown class_weight {mode!r}")
+    return inv * counts.sum() / (inv * counts).sum()
+
+
+def _val_score(m: dict, monitor: str) -> float:
+    # "score" balances overall accuracy (what most images see) against the rare classes.
+    if monitor == "score":
+        return 0.5 * (m["accuracy"] + m["balanced_accuracy"])
+    return m[monitor]
+
+
+def train(opts: TrainOptions, log=print) -> Path:
+    import keras
+    import tensorflow as tf
+    from tqdm import tqdm
+
+    from ml.augmentation import build_augmentation
+    from ml.data import data_hash, load_metadata
+    from ml.losses import SparseFocalLoss
+    from ml.metrics import classification_metrics
+    from ml.models import ARCHS, build_model, unfreeze_top_blocks
+    from ml.pipeline import eval_dataset, train_dataset
+    from ml.predictor import CARD_FILE, MODEL_FILE, file_sha256
+    from ml.preprocessing import PreprocessingSpec
+    from ml.splits import split_by_lesion
+
+    keras.utils.set_random_seed(opts.seed)
+    started = time.time()
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    arch = ARCHS[opts.arch]
+    classes = list(CLASSES)
+    n_classes = len(classes)
+    spec = PreprocessingSpec(opts.height, opts.width)
+
+    df = load_metadata(opts.data)
+    if opts.limit:
+        df = df.sample(n=min(opts.limit, len(df)), random_state=opts.seed).reset_index(drop=True)
+    parts = split_by_lesion(df, val_fraction=opts.val_fraction, test_fraction=opts.test_fraction, seed=opts.seed)
+    train_df, val_df = parts["train"], parts["val"]
+    counts = np.bincount(train_df["label"], minlength=n_classes)
+    log(f"split: train {len(train_df)}, val {len(val_df)}, test {len(parts['test'])} images; "
+        f"train counts {dict(zip(classes, counts.tolist()))}")
+
+    input_kind = "features" if arch.kind == "features" else "image"
+    augmentation = build_augmentation(opts.augment, seed=opts.seed) if opts.augment.enabled else None
+    train_ds = train_dataset(train_df["path"], train_df["label"], spec, batch_size=opts.batch_size,
+                             augmentation=augmentation, sample_power=opts.sample_power, n_classes=n_classes,
+                             seed=opts.seed, input_kind=input_kind)
+    val_ds = eval_dataset(val_df["path"], val_df["label"], spec, batch_size=64, input_kind=input_kind)
+    y_val = val_df["label"].to_numpy()
+    steps = opts.steps_per_epoch or max(1, len(train_df) // opts.batch_size)
+
+    model, info = build_model(opts.arch, n_classes, spec.size, dropout=opts.dropout, weights=opts.weights)
+    if input_kind == "features":
+        feats = np.concatenate([x.numpy() for x, _ in eval_dataset(train_df["path"], train_df["label"], spec,
+                                                                   input_kind="features")])
+        model.get_layer("standardise").adapt(feats)
+
+    cw = class_weights(counts, opts.class_weight)
+    class_weight = None if cw is None else {i: float(w) for i, w in enumerate(cw)}
+    if opts.loss == "focal":
+        if opts.focal_alpha == "balanced":
+            alpha = (class_weights(counts, "balanced") / n_classes).tolist()
+        elif opts.focal_alpha:
+            alpha = [float(a) for a in opts.focal_alpha.split(",")]
+        else:
+            alpha = None
+        loss = SparseFocalLoss(gamma=opts.focal_gamma, alpha=alpha)
+    elif opts.label_smoothing:
+        loss = _smoothed_ce(opts.label_smoothing, n_classes)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy()
+
+    monitor = _ValidationMonitor(val_ds, y_val, classes, opts.monitor, opts.patience, out / MODEL_FILE,
+                                 started, opts.max_minutes, log, classification_metrics)
+    bar = _EpochBar(tqdm)
+
+    phases = []
+    if arch.kind == "transfer" and opts.head_epochs > 0 and opts.fine_tune_blocks > 0:
+        phases.append(("head", opts.head_epochs, opts.lr, 0))
+        phases.append(("fine-tune", opts.epochs, opts.fine_tune_lr, opts.fine_tune_blocks))
+    elif arch.kind == "transfer" and opts.fine_tune_blocks > 0:
+        phases.append(("fine-tune", opts.epochs, opts.fine_tune_lr, opts.fine_tune_blocks))
+    else:
+        phases.append(("train", opts.epochs, opts.lr, 0))
+
+    history: list[dict] = []
+    epoch0 = 0
+    for phase, epochs, lr, n_blocks in phases:
+        if monitor.out_of_time:
+            break
+        if arch.kind == "transfer":
+            unfrozen = unfreeze_top_blocks(model, opts.arch, n_blocks)
+            log(f"phase {phase}: lr {lr}, unfrozen blocks {unfrozen or 'none'}, "
+                f"{sum(int(np.prod(w.shape)) for w in model.trainable_weights):,} trainable parameters")
+        schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=epochs * steps, alpha=0.05) \
+            if phase != "head" else lr
+        model.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+        monitor.new_phase(phase)
+        h = model.fit(train_ds, epochs=epoch0 + epochs, initial_epoch=epoch0, steps_per_epoch=steps,
+                      class_weight=class_weight, callbacks=[bar, monitor], verbose=0)
+        n_run = len(h.epoch)
+        for i in range(n_run):
+            history.append({"epoch": h.epoch[i] + 1, "phase": phase,
+                            **{k: float(v[i]) for k, v in h.history.items()}})
+        epoch0 += n_run
+
+    model.set_weights(monitor.best_weights)
+    _save_clean(model, out / MODEL_FILE)
+    elapsed = time.time() - started
+    name = opts.name or f"{opts.arch}-ham10000-{datetime.now(timezone.utc):%Y%m%d%H%M}"
+    card = {
+        "name": name,
+        "model_file": MODEL_FILE,
+        "sha256": file_sha256(out / MODEL_FILE),
+        "classes": classes,
+        "input": info["input"],
+        "input_size": list(spec.size),
+        "preprocessing": spec.to_dict(),
+        "gradcam_layer": info["gradcam_layer"],
+        "architecture": {k: v for k, v in info.items() if k not in ("input", "gradcam_layer")},
+        "training": {
+            "data_dir": str(Path(opts.data).resolve()),
+            "data_hash": data_hash(df),
+            "n_images": {"train": len(train_df), "val": len(val_df), "test": len(parts["test"])},
+            "train_class_counts": dict(zip(classes, counts.tolist())),
+            "split": {"by": "lesion_id", "stratified_by": "dx", "seed": opts.seed,
+                      "val_fraction": opts.val_fraction, "test_fraction": opts.test_fraction,
+                      "limit": opts.limit},
+            "options": opts.to_dict(),
+            "class_weight": class_weight,
+            "epochs_run": epoch0,
+            "best_epoch": monitor.best_epoch,
+            "time_s": round(elapsed, 1),
+            "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs",
+            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+        "validation_metrics": monitor.best_metrics,
+        "history": history,
+    }
+    (out / CARD_FILE).write_text(json.dumps(card, indent=2))
+    log(f"saved {out} in {elapsed / 60:.1f} min; best epoch {monitor.best_epoch}: "
+        f"val accuracy {monitor.best_metrics['accuracy']:.4f}, balanced {monitor.best_metrics['balanced_accuracy']:.4f}, "
+        f"macro AUC {monitor.best_metrics['macro_auc']:.4f}")
+    return out
+
+
+def _smoothed_ce(smoothing: float, n_classes: int):
+    import keras
+
+    @keras.saving.register_keras_serializable(package="ml")
+    class SparseSmoothedCE(keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            from keras import ops
+
+            onehot = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), n_classes)
+            return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=smoothing)
+
+    return SparseSmoothedCE()
+
+
+def _save_clean(model, path: Path) -> None:
+    """Save architecture + weights only: the Adam slots would triple the file."""
+    import keras
+
+    # Rebuilt from its config, the copy is uncompiled (clone_model would carry the optimizer along).
+    clone = keras.Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    clone.save(path)
+
+
+class _EpochBar:
+    """One tqdm progress bar per epoch, showing the running loss."""
+
+    def __new__(cls, tqdm):
+        import keras
+
+        class Bar(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.bar = tqdm(total=self.params["steps"], desc=f"epoch {epoch + 1}", unit="batch",
+                                mininterval=10, leave=True)
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.bar.update(1)
+                if logs and batch % 10 == 0:
+                    self.bar.set_postfix(loss=f"{logs.get('loss', float('nan')):.4f}",
+                                         acc=f"{logs.get('accuracy', float('nan')):.3f}", refresh=False)
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.bar.close()
+
+        return Bar()
+
+
+class _ValidationMonitor:
+    """Validation metrics (scikit-learn) after every epoch; keeps the best weights across both
+    phases, checkpoints them to disk, stops early after ``patience`` epochs without improvement
+    and when the wall-clock budget is spent."""
+
+    def __new__(cls, *args, **kwargs):
+        import keras
+
+        class Monitor(keras.callbacks.Callback):
+            def __init__(self, val_ds, y_val, classes, monitor, patience, ckpt, started, max_minutes, log, metrics_fn):
+                super().__init__()
+                self.val_ds, self.y_val, self.classes = val_ds, y_val, classes
+                self.monitor, self.patience, self.ckpt = monitor, patience, ckpt
+                self.started, self.max_minutes, self.log, self.metrics_fn = started, max_minutes, log, metrics_fn
+                self.best, self.best_weights, self.best_metrics, self.best_epoch = -np.inf, None, None, None
+                self.wait, self.out_of_time, self.phase = 0, False, ""
+
+            def new_phase(self, phase):
+                self.phase, self.wait = phase, 0
+
+            def on_epoch_end(self, epoch, logs=None):
+                probs = self.model.predict(self.val_ds, verbose=0)
+                m = self.metrics_fn(self.y_val, probs, self.classes)
+                score = _val_score(m, self.monitor)
+                if logs is not None:
+                    logs.update({"val_accuracy": m["accuracy"], "val_balanced_accuracy": m["balanced_accuracy"],
+                                 "val_macro_auc": m["macro_auc"], "val_score": score})
+                improved = score > self.best
+                if improved:
+                    self.best, self.best_metrics, self.best_epoch, self.wait = score, m, epoch + 1, 0
+                    self.best_weights = self.model.get_weights()
+                    _save_clean(self.model, self.ckpt)
+                else:
+                    self.wait += 1
+                minutes = (time.time() - self.started) / 60
+                self.log(f"epoch {epoch + 1} [{self.phase}] loss {logs.get('loss', float('nan')):.4f} "
+                         f"train acc {logs.get('accuracy', float('nan')):.4f} | val acc {m['accuracy']:.4f} "
+                         f"bal {m['balanced_accuracy']:.4f} auc {m['macro_auc']:.4f} mel {m['mel_sensitivity']:.3f} "
+                         f"{self.monitor} {score:.4f}{' *' if improved else ''} | {minutes:.1f} min", flush=True)
+                if self.wait >= self.patience:
+                    self.model.stop_training = True
+                if self.max_minutes and minutes >= self.max_minutes:
+                    self.out_of_time = True
+                    self.model.stop_training = True
+
+        return Monitor(*args, **kwargs)
