@@ -29,7 +29,7 @@ run: demo
 	scripts/run-platform.sh
 
 worker: install
-	$(VENV)/bin/celery -A dermplatform worker -Q default,inference --concurrency 1 --loglevel info
+	$(VENV)/bin/celery -A dermplatform worker --beat --schedule var/celerybeat-schedule -Q default,inference --concurrency 1 --loglevel info
 
 test: install
 	scripts/ensure-services.sh

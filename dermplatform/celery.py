@@ -10,6 +10,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # "inference" is served by workers that hold the CNN in memory.
 app.conf.task_queues = (Queue("default"), Queue("inference"))
 app.autodiscover_tasks()
+# Safety net for lost messages (e.g. a Redis restart): run with `celery worker --beat` or `celery beat`.
+app.conf.beat_schedule = {
+    "requeue-unclassified-images": {"task": "diagnosis.tasks.requeue_unclassified", "schedule": 300.0},
+}
 
 
 @app.task(name="dermplatform.ping", soft_time_limit=10, time_limit=20)

@@ -5,4 +5,7 @@ from . import views
 app_name = "diagnosis"
 urlpatterns = [
     path("", views.review_queue, name="queue"),
+    path("cases/<uuid:public_id>/", views.case_review, name="case_review"),
+    path("cases/<uuid:public_id>/retry/", views.retry_classification, name="retry"),
+    path("predictions/<uuid:public_id>/heatmap/", views.heatmap, name="heatmap"),
 ]

@@ -1,9 +1,65 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from dermplatform.accounts.models import Role
 from dermplatform.accounts.permissions import role_required
+from patients import selectors as patient_selectors
+from patients.views.forms_support import attach_errors
+from patients.views.images import IMAGE_READERS, image_response
+
+from . import selectors, services
+from .forms import ReviewForm
 
 
 @role_required(Role.DERMATOLOGIST)
 def review_queue(request):
-    return render(request, "diagnosis/queue.html", {"cases": []})
+    page = Paginator(selectors.review_queue(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "diagnosis/queue.html", {"page": page})
+
+
+@role_required(Role.DERMATOLOGIST)
+def case_review(request, public_id):
+    case = patient_selectors.case_get(user=request.user, public_id=public_id)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_submit(case=case, reviewer=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Review recorded.")
+            return redirect("diagnosis:queue")
+    context = {
+        "case": case,
+        "patient": case.patient,
+        "summary": services.case_ai_summary(case),
+        "reviews": case.reviews.select_related("reviewer"),
+        "form": form,
+    }
+    return render(request, "diagnosis/case_review.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+@role_required(*IMAGE_READERS)
+def heatmap(request, public_id):
+    prediction = selectors.prediction_get(user=request.user, public_id=public_id)
+    if not prediction.heatmap:
+        raise Http404("This model gives no heat-map.")
+    return image_response(prediction.heatmap, "image/png", f"{prediction.public_id}-heatmap.png")
+
+
+@require_POST
+@role_required(Role.STAFF)
+def retry_classification(request, public_id):
+    case = patient_selectors.case_get(user=request.user, public_id=public_id)
+    try:
+        count = services.case_retry_classification(case=case, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{count} image(s) sent to the AI again.")
+    return redirect(case)

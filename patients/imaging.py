@@ -46,13 +46,14 @@ class CleanImage:
 def read_upload(upload) -> bytes:
     """Read an uploaded file, refusing empty and oversized ones before decoding anything."""
     limit = settings.DERM_MAX_UPLOAD_BYTES
+    too_large = ValidationError(f"File is larger than the {limit / (1024 * 1024):g} MB limit.", code="too_large")
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
-        raise ValidationError(f"File is larger than {limit // (1024 * 1024)} MB.", code="too_large")
+        raise too_large
     upload.seek(0)
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise ValidationError(f"File is larger than {limit // (1024 * 1024)} MB.", code="too_large")
+        raise too_large
     if not data:
         raise ValidationError("File is empty.", code="empty")
     return data

@@ -23,16 +23,21 @@ def _require_same_clinic(user, clinic_id):
         raise PermissionDenied("This record belongs to another clinic.")
 
 
+DUPLICATE_MRN = {"medical_record_number": "A patient with this medical record number already exists in your clinic."}
+
+
 def _save_validated(instance, *, exclude=None):
+    if isinstance(instance, Patient):
+        taken = Patient.objects.filter(clinic_id=instance.clinic_id, medical_record_number=instance.medical_record_number)
+        if taken.exclude(pk=instance.pk).exists():
+            raise ValidationError(DUPLICATE_MRN)
     instance.full_clean(exclude=exclude)
     try:
         with transaction.atomic():
             instance.save()
     except IntegrityError as exc:
         if "unique_mrn_per_clinic" in str(exc):
-            raise ValidationError(
-                {"medical_record_number": "A patient with this medical record number already exists in your clinic."}
-            ) from None
+            raise ValidationError(DUPLICATE_MRN) from None
         raise
     return instance
 
@@ -48,10 +53,6 @@ def patient_create(*, created_by, medical_record_number, first_name, last_name, 
         sex=sex,
     )
     _require_same_clinic(created_by, patient.clinic_id)
-    if Patient.objects.filter(clinic_id=patient.clinic_id, medical_record_number=patient.medical_record_number).exists():
-        raise ValidationError(
-            {"medical_record_number": "A patient with this medical record number already exists in your clinic."}
-        )
     return _save_validated(patient)
 
 

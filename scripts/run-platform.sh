@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 HOST="${DERM_HOST:-127.0.0.1}"
 PORT="${DERM_PORT:-8000}"
 
-.venv/bin/celery -A dermplatform worker -Q default,inference --concurrency 1 --loglevel info &
+.venv/bin/celery -A dermplatform worker --beat --schedule var/celerybeat-schedule -Q default,inference --concurrency 1 --loglevel info &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
 

@@ -68,3 +68,24 @@ def admin_client_(client, admin_user):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for production, not for hundreds of test users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A real (tiny) model folder, trained through ml's own pipeline on synthetic lesions in a few seconds."""
+    from ml.training import TrainOptions, train
+    from tests.ml.mlhelpers import make_dataset
+
+    root = tmp_path_factory.mktemp("tiny_model")
+    data = make_dataset(root / "data", size=(64, 48))
+    options = TrainOptions(
+        data=str(data), arch="simple_cnn", out=str(root / "model"), height=48, width=64, epochs=1, batch_size=8, patience=1
+    )
+    return train(options, log=lambda *args, **kwargs: None)
+
+
+@pytest.fixture
+def active_model(db, tiny_model_dir):
+    from diagnosis.model_registry import model_version_register
+
+    return model_version_register(directory=tiny_model_dir, activate=True)

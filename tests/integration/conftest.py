@@ -31,7 +31,7 @@ def _wait_until_ready(proc, log_path, timeout=90):
 
 
 @pytest.fixture(scope="module")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory, tiny_model_dir):
     """Start `celery worker` as a separate process for one test module, then stop it.
 
     Module scope: tests that inspect the broker's queues run with no worker consuming them.
@@ -39,7 +39,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     _require_redis_broker()
     with django_db_blocker.unblock():
         test_db_name = connection.settings_dict["NAME"]
-    env = dict(os.environ)
+    env = dict(os.environ, DERM_MODEL_DIR=str(tiny_model_dir))
     if connection.vendor == "postgresql":
         env["DATABASE_URL"] = settings_db_url(test_db_name)
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"

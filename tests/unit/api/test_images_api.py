@@ -157,7 +157,7 @@ def test_file_over_the_limit(staff_api, case, settings, django_capture_on_commit
     data = jpeg_bytes() + os.urandom(1024 * 1024)
     with django_capture_on_commit_callbacks() as callbacks:
         response = post_images(staff_api, case, [upload("huge.jpg", data)])
-    assert_refused(response, "huge.jpg", "larger than 1 MB", (0, 0), case, callbacks)
+    assert_refused(response, "huge.jpg", "larger than the 1 MB limit", (0, 0), case, callbacks)
 
 
 def test_file_over_the_default_20_mb_limit(staff_api, case, settings, django_capture_on_commit_callbacks):
@@ -165,7 +165,7 @@ def test_file_over_the_default_20_mb_limit(staff_api, case, settings, django_cap
     data = jpeg_bytes() + b"\0" * (20 * 1024 * 1024)
     with django_capture_on_commit_callbacks() as callbacks:
         response = post_images(staff_api, case, [upload("huge.jpg", data)])
-    assert_refused(response, "huge.jpg", "larger than 20 MB", (0, 0), case, callbacks)
+    assert_refused(response, "huge.jpg", "larger than the 20 MB limit", (0, 0), case, callbacks)
 
 
 def test_exact_duplicate_in_the_case(staff_api, staff, case, django_capture_on_commit_callbacks):

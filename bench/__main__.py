@@ -1,0 +1,16 @@
+"""Run every benchmark: `python -m bench` (or `make bench`). Each prints ratios against a baseline run alongside."""
+
+import sys
+
+from bench import image_cleaning, inference_batching
+
+
+def main() -> int:
+    for bench in (image_cleaning, inference_batching):
+        print(f"== {bench.__name__}")
+        bench.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

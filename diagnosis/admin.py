@@ -1,0 +1,48 @@
+from django.contrib import admin, messages
+
+from .models import ModelVersion, Prediction, Review
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["name", "sha256", "is_active", "registered_at"]
+    readonly_fields = ["name", "sha256", "directory", "classes", "card", "registered_at"]
+    actions = ["make_active"]
+
+    def has_add_permission(self, request):
+        return False  # versions are registered from model folders: manage.py register_model
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Make the selected version the active one")
+    def make_active(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version.", messages.ERROR)
+            return
+        ModelVersion.objects.filter(is_active=True).update(is_active=False)
+        queryset.update(is_active=True)
+        self.message_user(request, "Active model changed; new uploads use it.")
+
+
+class ImmutableAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Prediction)
+class PredictionAdmin(ImmutableAdmin):
+    list_display = ["public_id", "image", "top_class", "confidence", "malignancy_risk", "model_version", "created_at"]
+    list_filter = ["top_class", "model_version"]
+
+
+@admin.register(Review)
+class ReviewAdmin(ImmutableAdmin):
+    list_display = ["case", "reviewer", "decision", "diagnosis", "ai_diagnosis", "created_at"]
+    list_filter = ["decision", "diagnosis"]

@@ -1,0 +1,74 @@
+import io
+import math
+
+import pytest
+from PIL import Image
+
+from diagnosis import services
+from diagnosis.models import Prediction
+from ml import MALIGNANT_CLASSES
+from ml.predictor import file_sha256
+from patients.models import CaseStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_prediction_records_everything(uploaded_case, active_model, tiny_model_dir):
+    image = uploaded_case.images.first()
+    prediction = services.image_classify(image_id=image.pk)
+    assert set(prediction.probabilities) == set(active_model.classes)
+    assert math.isclose(sum(prediction.probabilities.values()), 1.0, abs_tol=1e-4)
+    assert prediction.top_class == max(prediction.probabilities, key=prediction.probabilities.get)
+    assert prediction.confidence == prediction.probabilities[prediction.top_class]
+    assert math.isclose(prediction.malignancy_risk, sum(prediction.probabilities[c] for c in MALIGNANT_CLASSES))
+    assert prediction.model_version.sha256 == file_sha256(tiny_model_dir / "model.keras")
+    assert prediction.duration_ms >= 0
+    with prediction.heatmap.open("rb") as handle:
+        assert Image.open(io.BytesIO(handle.read())).format == "PNG"
+
+
+def test_case_waits_for_every_image(uploaded_case, active_model):
+    first, second = uploaded_case.images.all()
+    services.image_classify(image_id=first.pk)
+    uploaded_case.refresh_from_db()
+    assert uploaded_case.status == CaseStatus.AWAITING_AI
+    services.image_classify(image_id=second.pk)
+    uploaded_case.refresh_from_db()
+    assert uploaded_case.status == CaseStatus.AWAITING_REVIEW
+
+
+def test_redelivered_task_adds_nothing(uploaded_case, active_model):
+    image = uploaded_case.images.first()
+    first = services.image_classify(image_id=image.pk)
+    again = services.image_classify(image_id=image.pk)
+    assert again.pk == first.pk
+    assert Prediction.objects.filter(image=image).count() == 1
+
+
+def test_image_gone_is_not_an_error(active_model):
+    assert services.image_classify(image_id=987654321) is None
+
+
+def test_predictions_are_never_edited(uploaded_case, active_model):
+    from django.core.exceptions import ValidationError
+
+    prediction = services.image_classify(image_id=uploaded_case.images.first().pk)
+    prediction.top_class = "nv"
+    with pytest.raises(ValidationError):
+        prediction.save()
+
+
+def test_failure_marks_the_case(uploaded_case, active_model):
+    services.image_classification_failed(image_id=uploaded_case.images.first().pk, error="boom")
+    uploaded_case.refresh_from_db()
+    assert uploaded_case.status == CaseStatus.AI_FAILED
+
+
+def test_lost_tasks_are_found_again(uploaded_case, active_model):
+    from datetime import timedelta
+
+    lost = services.images_awaiting_classification(older_than=timedelta(0))
+    assert set(lost) == set(uploaded_case.images.all())
+    services.image_classify(image_id=uploaded_case.images.first().pk)
+    assert services.images_awaiting_classification(older_than=timedelta(0)).count() == 1
+    assert services.images_awaiting_classification(older_than=timedelta(hours=1)).count() == 0
