@@ -1,0 +1,51 @@
+"""A dermatologist works the review queue in a real browser: image, heat-map, probabilities, decision."""
+
+import pytest
+
+from diagnosis import services as diagnosis_services
+from diagnosis.models import Review
+from patients import services as patient_services
+from patients.models import CaseStatus
+from tests.e2e.conftest import sign_in
+from tests.factories import PASSWORD, CaseFactory, DermatologistFactory, PatientFactory, StaffFactory
+from tests.images import jpeg_bytes, upload
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _classified_case(staff, seed):
+    case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
+    for image in patient_services.images_upload(case=case, files=[upload(jpeg_bytes(seed=seed))], uploaded_by=staff):
+        diagnosis_services.image_classify(image_id=image.pk)
+    return case
+
+
+def test_dermatologist_confirms_from_the_queue(page, active_model):
+    staff = StaffFactory()
+    derm = DermatologistFactory(clinic=staff.clinic)
+    case = _classified_case(staff, seed=21)
+    sign_in(page, derm.username, PASSWORD)
+    page.wait_for_url("**/review/")
+    queue = page.get_by_test_id("queue")
+    assert case.patient.medical_record_number in queue.inner_text()
+
+    queue.get_by_role("link", name="Review").first.click()
+    page.wait_for_url(f"**/review/cases/{case.public_id}/")
+    assert page.get_by_test_id("ai-summary").is_visible()
+    assert page.get_by_test_id("heatmap").evaluate("img => img.complete && img.naturalWidth > 0")
+    top = page.get_by_test_id("ai-top-class").inner_text()
+
+    page.get_by_label("Confirm the AI's diagnosis").check()
+    page.fill("#id_notes", "Dermoscopy typical; follow up in 6 months.")
+    page.get_by_role("button", name="Record review").click()
+    page.wait_for_url("**/review/")
+    assert "Review recorded" in page.locator(".messages").inner_text()
+    assert "No cases are waiting for review" in page.content()
+
+    review = Review.objects.get(case=case)
+    assert review.reviewer == derm and review.decision == "confirm"
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REVIEWED
+    # The staff's case page shows the decision.
+    page.goto(f"/cases/{case.public_id}/")
+    assert f"Confirm the AI's diagnosis: {top}" in page.get_by_test_id("reviews").inner_text()
