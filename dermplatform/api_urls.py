@@ -9,4 +9,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("patients.api.urls")),
+    path("", include("diagnosis.api.urls")),
 ]

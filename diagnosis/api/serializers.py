@@ -1,0 +1,155 @@
+"""Output serializers of the diagnosis API. Public ids only: database ids never leave the server.
+
+Input serializers live inside the views that use them.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from diagnosis.models import Prediction, ReviewDecision
+from diagnosis.models.review import DIAGNOSES
+from patients.models import BodySite, Case, CaseStatus
+
+PROBABILITIES_HELP = "Every class of the model with its probability, highest first; they sum to 1."
+
+
+class ProbabilitiesField(serializers.DictField):
+    """{class code: probability}, most probable first."""
+
+    child = serializers.FloatField()
+
+    def to_representation(self, value):
+        items = value.items() if isinstance(value, dict) else value
+        return {code: float(p) for code, p in sorted(items, key=lambda item: item[1], reverse=True)}
+
+
+class ClassProbabilitySerializer(serializers.Serializer):
+    diagnosis = serializers.CharField(help_text="Class code (akiec, bcc, bkl, df, mel, nv, vasc).")
+    probability = serializers.FloatField()
+
+    class Meta:
+        ref_name = "ClassProbability"
+
+
+class ModelVersionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    sha256 = serializers.CharField(help_text="SHA-256 of the model file.")
+
+    class Meta:
+        ref_name = "ModelVersionRef"
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    image = serializers.UUIDField(source="image.public_id", read_only=True, help_text="The image's public id.")
+    probabilities = ProbabilitiesField(read_only=True, help_text=PROBABILITIES_HELP)
+    top_classes = serializers.SerializerMethodField(help_text="The three most probable classes.")
+    risk_level = serializers.ChoiceField(choices=["low", "medium", "high"], read_only=True)
+    model_version = ModelVersionSerializer(read_only=True)
+    heatmap_url = serializers.SerializerMethodField(help_text="Grad-CAM heat-map (PNG); null when the model gives none.")
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "public_id",
+            "image",
+            "probabilities",
+            "top_class",
+            "top_classes",
+            "confidence",
+            "malignancy_risk",
+            "risk_level",
+            "model_version",
+            "duration_ms",
+            "created_at",
+            "heatmap_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ClassProbabilitySerializer(many=True))
+    def get_top_classes(self, prediction: Prediction) -> list[dict]:
+        return [{"diagnosis": code, "probability": p} for code, p in prediction.top_classes]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_heatmap_url(self, prediction: Prediction) -> str | None:
+        if not prediction.heatmap:
+            return None
+        return reverse(
+            "diagnosis_api:prediction_heatmap",
+            kwargs={"public_id": prediction.public_id},
+            request=self.context.get("request"),
+        )
+
+
+class CaseAiSummarySerializer(serializers.Serializer):
+    """diagnosis.services.case_ai_summary: the latest prediction of each image, averaged."""
+
+    probabilities = ProbabilitiesField(help_text="Each class's probability averaged over the images; they sum to 1.")
+    top_class = serializers.CharField()
+    confidence = serializers.FloatField(help_text="Averaged probability of the top class.")
+    malignancy_risk = serializers.FloatField(help_text="The highest malignancy risk among the images.")
+    model_versions = serializers.ListField(child=serializers.CharField(), help_text="Versions that gave the predictions.")
+    predictions = PredictionSerializer(many=True, help_text="One per image: its latest prediction.")
+
+    class Meta:
+        ref_name = "CaseAiSummary"
+
+
+class CaseAiSerializer(serializers.Serializer):
+    case = serializers.UUIDField(help_text="The case's public id.")
+    status = serializers.ChoiceField(choices=CaseStatus.choices, help_text="The case's status.")
+    summary = CaseAiSummarySerializer(
+        allow_null=True,
+        help_text=(
+            "null while no image of the case has a prediction yet: `status` then says why "
+            "(draft: no image; awaiting_ai: on its way; ai_failed: staff may retry)."
+        ),
+    )
+
+    class Meta:
+        ref_name = "CaseAi"
+
+
+class ReviewSerializer(serializers.Serializer):
+    """A review in its case's history. Reviews are numbered 1, 2, ... in the order they were made."""
+
+    number = serializers.IntegerField(help_text="Position in the case's review history, 1 for the first review.")
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    diagnosis = serializers.ChoiceField(choices=DIAGNOSES)
+    # A CharField: a second ChoiceField on DIAGNOSES would need an ENUM_NAME_OVERRIDES entry in the settings.
+    ai_diagnosis = serializers.CharField(help_text="The AI's top class (a diagnosis code) when the review was made.")
+    notes = serializers.CharField()
+    reviewer = serializers.CharField(source="reviewer.username")
+    created_at = serializers.DateTimeField()
+    supersedes = serializers.IntegerField(
+        source="supersedes_number", allow_null=True, help_text="Number of the review this one replaced."
+    )
+    superseded_by = serializers.IntegerField(
+        source="superseded_by_number", allow_null=True, help_text="Number of the review that replaced this one."
+    )
+    is_current = serializers.BooleanField(help_text="True for the review in force (superseded by none).")
+
+    class Meta:
+        ref_name = "Review"
+
+
+class ReviewQueueEntrySerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="patients_api:case_detail", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    body_site = serializers.ChoiceField(choices=BodySite.choices, read_only=True)
+    malignancy_risk = serializers.FloatField(
+        source="risk", read_only=True, allow_null=True, help_text="The highest malignancy risk among the case's images."
+    )
+    ai_url = serializers.HyperlinkedIdentityField(
+        view_name="diagnosis_api:case_ai", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+    reviews_url = serializers.HyperlinkedIdentityField(
+        view_name="diagnosis_api:case_reviews", lookup_field="public_id", lookup_url_kwarg="public_id"
+    )
+
+    class Meta:
+        model = Case
+        fields = ["public_id", "url", "patient", "body_site", "status", "created_at", "malignancy_risk", "ai_url", "reviews_url"]
+        read_only_fields = fields

@@ -1,0 +1,159 @@
+"""Diagnosis REST API: thin views over diagnosis.services and diagnosis.selectors.
+
+Built on the clinical API of patients.api (its authentication, permission,
+error shapes and image-bytes handling): staff and dermatologists of a clinic
+read AI opinions, heat-maps and review histories; staff retry a failed AI;
+dermatologists review and see the queue. Admins 403, anonymous 401, another
+clinic's objects 404. Services' ValidationErrors become 400 ({"field": [...]}
+or {"errors": [...]}), their PermissionDenied 403.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+
+from diagnosis import selectors, services
+from diagnosis.models import Review, ReviewDecision
+from diagnosis.models.review import DIAGNOSES
+from patients import selectors as patient_selectors
+from patients.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi
+from patients.models import Case, CaseStatus
+from patients.views.images import image_response
+
+from .permissions import DermatologistApiPermission
+from .serializers import CaseAiSerializer, ReviewQueueEntrySerializer, ReviewSerializer
+
+
+class CaseAiApi(ClinicalApi):
+    @extend_schema(
+        operation_id="cases_ai_retrieve",
+        responses=CaseAiSerializer,
+        description=(
+            "The AI's second opinion on the case: each class's probability averaged over the latest prediction "
+            "of every image, and each image's own prediction with its heat-map. While no image has a prediction "
+            "yet, `summary` is null and `status` says why (draft, awaiting_ai or ai_failed)."
+        ),
+    )
+    def get(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        data = {"case": case.public_id, "status": case.status, "summary": services.case_ai_summary(case)}
+        return Response(CaseAiSerializer(data, context={"request": request}).data)
+
+
+class PredictionHeatmapApi(ImageBytesApi):
+    @extend_schema(
+        operation_id="predictions_heatmap_retrieve",
+        responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="Grad-CAM heat-map over the image.")},
+        description="404 when the prediction is not visible, or its model gives no heat-map.",
+    )
+    def get(self, request, public_id):
+        prediction = selectors.prediction_get(user=request.user, public_id=public_id)
+        if not prediction.heatmap:
+            raise exceptions.NotFound("This model gives no heat-map.")
+        return image_response(prediction.heatmap, "image/png", f"{prediction.public_id}-heatmap.png")
+
+
+class ReviewQueueApi(ClinicalListApi):
+    permission_classes = [DermatologistApiPermission]
+
+    def get_queryset(self):
+        return selectors.review_queue(user=self.request.user)
+
+    @extend_schema(
+        operation_id="review_queue_list",
+        responses=ReviewQueueEntrySerializer(many=True),
+        description="Cases of your clinic awaiting review, highest malignancy risk first, then oldest. Dermatologists only.",
+    )
+    def get(self, request):
+        return self.list_response(self.get_queryset(), ReviewQueueEntrySerializer)
+
+
+def _review_history(*, case: Case, user) -> list[Review]:
+    """The case's reviews, newest first, numbered 1.. in the order they were made (Review has no public id)."""
+    reviews = list(
+        Review.objects.filter(case__in=Case.objects.visible_to(user), case=case)
+        .select_related("reviewer")
+        .order_by("created_at", "pk")
+    )
+    numbers = {review.pk: number for number, review in enumerate(reviews, start=1)}
+    superseded_by = {review.supersedes_id: numbers[review.pk] for review in reviews if review.supersedes_id}
+    for review in reviews:
+        review.number = numbers[review.pk]
+        review.supersedes_number = numbers.get(review.supersedes_id)
+        review.superseded_by_number = superseded_by.get(review.pk)
+        review.is_current = review.superseded_by_number is None
+    return reviews[::-1]
+
+
+class CaseReviewsApi(ClinicalApi):
+    class InputSerializer(serializers.Serializer):
+        decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+        diagnosis = serializers.ChoiceField(
+            choices=DIAGNOSES,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Required to override (and different from the AI's); ignored on confirm.",
+        )
+        notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+        class Meta:
+            ref_name = "ReviewCreateInput"
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [DermatologistApiPermission()]
+        return super().get_permissions()
+
+    @extend_schema(
+        operation_id="cases_reviews_list",
+        responses=ReviewSerializer(many=True),
+        description="The case's review history, newest first. A new review supersedes the previous one; none is edited.",
+    )
+    def get(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        return Response(ReviewSerializer(_review_history(case=case, user=request.user), many=True).data)
+
+    @extend_schema(
+        operation_id="cases_reviews_create",
+        request=InputSerializer,
+        responses={201: ReviewSerializer},
+        description=(
+            "Confirm the AI's diagnosis or override it. Dermatologists of the case's clinic only; "
+            "the case must have an AI result (awaiting review, or reviewed: the new review supersedes the last)."
+        ),
+    )
+    def post(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = services.review_submit(case=case, reviewer=request.user, **serializer.validated_data)
+        [recorded] = [r for r in _review_history(case=case, user=request.user) if r.pk == review.pk]
+        return Response(ReviewSerializer(recorded).data, status=status.HTTP_201_CREATED)
+
+
+class CaseRetryAiApi(ClinicalApi):
+    class OutputSerializer(serializers.Serializer):
+        case = serializers.UUIDField(help_text="The case's public id.")
+        status = serializers.ChoiceField(choices=CaseStatus.choices, help_text="The case's status now.")
+        count = serializers.IntegerField(help_text="Images sent to the AI again.")
+
+        class Meta:
+            ref_name = "RetryAiResult"
+
+    @extend_schema(
+        operation_id="cases_retry_ai",
+        request=None,
+        responses={202: OutputSerializer},
+        description=(
+            "Send a case whose AI classification failed back to the AI (clinic staff only). "
+            "400 when the case is not in ai_failed."
+        ),
+    )
+    def post(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        count = services.case_retry_classification(case=case, user=request.user)
+        case.refresh_from_db(fields=["status"])
+        data = self.OutputSerializer({"case": case.public_id, "status": case.status, "count": count}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
