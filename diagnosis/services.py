@@ -110,14 +110,15 @@ def case_retry_classification(*, case: Case, user) -> int:
 
     if user.role != Role.STAFF or user.clinic_id != case.patient.clinic_id:
         raise PermissionDenied("Only the clinic's staff can retry the AI.")
-    if case.status != CaseStatus.AI_FAILED:
-        raise ValidationError("Only a case whose AI classification failed can be retried.")
+    version = model_version_active()
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        case.status = CaseStatus.AWAITING_AI
-        case.save(update_fields=["status", "updated_at"])
-        version = model_version_active()
+        if case.is_archived or case.status != CaseStatus.AI_FAILED:
+            raise ValidationError("Only an open case whose AI classification failed can be retried.")
         pending = list(case.images.exclude(predictions__model_version=version).values_list("pk", flat=True))
+        # Nothing left to classify (the failure was on a copy of a finished task): it is ready for review.
+        case.status = CaseStatus.AWAITING_AI if pending else CaseStatus.AWAITING_REVIEW
+        case.save(update_fields=["status", "updated_at"])
         for image_id in pending:
             transaction.on_commit(lambda image_id=image_id: enqueue_classification(image_id), robust=True)
     return len(pending)

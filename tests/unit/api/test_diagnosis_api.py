@@ -488,7 +488,7 @@ def test_retry_refuses_a_case_that_did_not_fail(api_as, staff, active_model, sta
     with django_capture_on_commit_callbacks() as callbacks:
         response = api_as(staff).post(f"/api/cases/{case.public_id}/retry-ai/")
     assert response.status_code == 400
-    assert response.json() == {"errors": ["Only a case whose AI classification failed can be retried."]}
+    assert response.json() == {"errors": ["Only an open case whose AI classification failed can be retried."]}
     assert state() == before and callbacks == []
 
 

@@ -72,3 +72,36 @@ def test_lost_tasks_are_found_again(uploaded_case, active_model):
     services.image_classify(image_id=uploaded_case.images.first().pk)
     assert services.images_awaiting_classification(older_than=timedelta(0)).count() == 1
     assert services.images_awaiting_classification(older_than=timedelta(hours=1)).count() == 0
+
+
+def test_retry_queues_only_unclassified_images(uploaded_case, active_model, staff, django_capture_on_commit_callbacks):
+    first = uploaded_case.images.first()
+    services.image_classify(image_id=first.pk)
+    services.image_classification_failed(image_id=first.pk, error="boom")
+    uploaded_case.refresh_from_db()
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert services.case_retry_classification(case=uploaded_case, user=staff) == 1
+    assert len(callbacks) == 1
+    uploaded_case.refresh_from_db()
+    assert uploaded_case.status == CaseStatus.AWAITING_AI
+
+
+def test_retry_with_everything_classified_moves_to_review(uploaded_case, active_model, staff):
+    for image in uploaded_case.images.all():
+        services.image_classify(image_id=image.pk)
+    uploaded_case.status = CaseStatus.AI_FAILED
+    uploaded_case.save()
+    assert services.case_retry_classification(case=uploaded_case, user=staff) == 0
+    uploaded_case.refresh_from_db()
+    assert uploaded_case.status == CaseStatus.AWAITING_REVIEW
+
+
+def test_archived_case_is_not_retried(uploaded_case, active_model, staff):
+    from django.core.exceptions import ValidationError
+
+    from patients.services import case_archive
+
+    services.image_classification_failed(image_id=uploaded_case.images.first().pk, error="boom")
+    case_archive(case=uploaded_case, user=staff, reason="duplicate")
+    with pytest.raises(ValidationError):
+        services.case_retry_classification(case=uploaded_case, user=staff)
