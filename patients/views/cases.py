@@ -8,7 +8,7 @@ from dermplatform.accounts.permissions import role_required
 
 from .. import selectors, services
 from ..forms import ArchiveForm, CaseForm, ImageUploadForm
-from .forms_support import attach_errors
+from .forms_support import archive_from_form, attach_errors
 
 
 @role_required(Role.STAFF)
@@ -58,13 +58,4 @@ def case_update(request, public_id):
 @role_required(Role.STAFF)
 def case_archive(request, public_id):
     case = selectors.case_get(user=request.user, public_id=public_id)
-    form = ArchiveForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Give a reason for archiving.")
-        services.case_archive(case=case, user=request.user, reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Case archived.")
-    return redirect(case)
+    return archive_from_form(request, case, lambda c, **kw: services.case_archive(case=c, **kw), "Case")

@@ -9,7 +9,7 @@ from dermplatform.accounts.permissions import role_required
 
 from .. import selectors, services
 from ..forms import ArchiveForm, PatientForm
-from .forms_support import attach_errors
+from .forms_support import archive_from_form, attach_errors
 
 READERS = (Role.STAFF, Role.DERMATOLOGIST)
 
@@ -67,13 +67,4 @@ def patient_update(request, public_id):
 @role_required(Role.STAFF)
 def patient_archive(request, public_id):
     patient = selectors.patient_get(user=request.user, public_id=public_id)
-    form = ArchiveForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Give a reason for archiving.")
-        services.patient_archive(patient=patient, user=request.user, reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Patient archived.")
-    return redirect(patient)
+    return archive_from_form(request, patient, lambda p, **kw: services.patient_archive(patient=p, **kw), "Patient")
