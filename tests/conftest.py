@@ -7,6 +7,7 @@ outsider in another clinic.
 import pytest
 
 from tests.factories import AdminFactory, ClinicFactory, DermatologistFactory, StaffFactory
+from tests.worker import celery_worker_process  # noqa: F401  (a fixture for integration and browser tests)
 
 
 @pytest.fixture
@@ -89,3 +90,4 @@ def active_model(db, tiny_model_dir):
     from diagnosis.model_registry import model_version_register
 
     return model_version_register(directory=tiny_model_dir, activate=True)
+
