@@ -7,16 +7,10 @@ for dermatologists alone. Admins and anyone without a clinic get 403,
 anonymous requests 401; another clinic's objects are not found (404).
 """
 
-from rest_framework.permissions import BasePermission
-
 from dermplatform.accounts.models import Role
+from patients.api.permissions import ClinicalApiPermission
 
 
-class DermatologistApiPermission(BasePermission):
+class DermatologistApiPermission(ClinicalApiPermission):
     message = "Only dermatologists review cases."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active):
-            return False
-        return user.clinic_id is not None and user.role == Role.DERMATOLOGIST
+    read_roles = write_roles = frozenset({Role.DERMATOLOGIST})

@@ -9,12 +9,11 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from dermplatform.accounts.models import Role
 
-READ_ROLES = frozenset({Role.STAFF, Role.DERMATOLOGIST})
-WRITE_ROLES = frozenset({Role.STAFF})
-
 
 class ClinicalApiPermission(BasePermission):
     message = "Your role does not give access to this part of the API."
+    read_roles = frozenset({Role.STAFF, Role.DERMATOLOGIST})
+    write_roles = frozenset({Role.STAFF})
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -22,5 +21,5 @@ class ClinicalApiPermission(BasePermission):
             return False
         if user.clinic_id is None:
             return False
-        roles = READ_ROLES if request.method in SAFE_METHODS else WRITE_ROLES
+        roles = self.read_roles if request.method in SAFE_METHODS else self.write_roles
         return user.role in roles
