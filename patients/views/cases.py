@@ -32,7 +32,7 @@ def case_detail(request, public_id, upload_form=None, status=200):
     context = {
         "case": case,
         "patient": case.patient,
-        "images": case.images.select_related("uploaded_by"),
+        "images": case.images.select_related("uploaded_by").prefetch_related("predictions"),
         "upload_form": upload_form or ImageUploadForm(),
         "archive_form": ArchiveForm(),
     }

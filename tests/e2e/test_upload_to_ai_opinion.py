@@ -21,10 +21,12 @@ def test_case_page_updates_when_the_ai_has_answered(page, celery_worker_process,
     page.set_input_files("input[type=file]", [str(lesion)])
     page.get_by_role("button", name="Upload").click()
     assert page.get_by_test_id("ai-pending").is_visible()
+    assert page.get_by_test_id("image-ai").inner_text() == "Awaiting AI"
 
     # No manual reload: the page polls the API and reloads itself once the worker has answered.
     page.get_by_test_id("ai-summary").wait_for(timeout=90_000)
     assert page.get_by_test_id("case-status").inner_text() == "Awaiting review"
+    assert page.get_by_test_id("image-ai").inner_text().startswith("AI: ")
     assert page.get_by_test_id("heatmap").evaluate("img => img.complete && img.naturalWidth > 0")
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_REVIEW
