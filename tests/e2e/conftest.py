@@ -44,3 +44,13 @@ def sign_in(page, username, password):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
+
+
+def wait_for_images(page, selector: str, timeout: int = 15_000) -> None:
+    """Wait until every image matching the selector has loaded real pixels (fails on broken images)."""
+    page.wait_for_function(
+        "sel => { const imgs = Array.from(document.querySelectorAll(sel));"
+        " return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); }",
+        arg=selector,
+        timeout=timeout,
+    )

@@ -6,7 +6,7 @@ from diagnosis import services as diagnosis_services
 from diagnosis.models import Review
 from patients import services as patient_services
 from patients.models import CaseStatus
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for_images
 from tests.factories import PASSWORD, CaseFactory, DermatologistFactory, PatientFactory, StaffFactory
 from tests.images import jpeg_bytes, upload
 
@@ -32,7 +32,7 @@ def test_dermatologist_confirms_from_the_queue(page, active_model):
     queue.get_by_role("link", name="Review").first.click()
     page.wait_for_url(f"**/review/cases/{case.public_id}/")
     assert page.get_by_test_id("ai-summary").is_visible()
-    assert page.get_by_test_id("heatmap").evaluate("img => img.complete && img.naturalWidth > 0")
+    wait_for_images(page, "[data-testid=heatmap]")
     top = page.get_by_test_id("ai-top-class").inner_text()
 
     page.get_by_label("Confirm the AI's diagnosis").check()

@@ -3,7 +3,7 @@
 import pytest
 
 from patients.models import Case, LesionImage, Patient
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for_images
 from tests.factories import PASSWORD, StaffFactory
 from tests.images import jpeg_bytes, png_bytes
 
@@ -46,7 +46,7 @@ def test_register_patient_open_case_upload_images(page, tmp_path):
     thumbnails = page.locator("[data-testid=images] img")
     assert thumbnails.count() == 2
     # The thumbnails really load (served through the access-checked view).
-    assert page.evaluate("Array.from(document.querySelectorAll('[data-testid=images] img')).every(i => i.naturalWidth > 0)")
+    wait_for_images(page, "[data-testid=images] img")
 
     patient = Patient.objects.get(medical_record_number="E2E-42")
     assert Case.objects.get(patient=patient).images.count() == 2

@@ -3,7 +3,7 @@
 import pytest
 
 from patients.models import CaseStatus
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for_images
 from tests.factories import PASSWORD, CaseFactory, PatientFactory, StaffFactory
 from tests.images import jpeg_bytes
 
@@ -27,6 +27,6 @@ def test_case_page_updates_when_the_ai_has_answered(page, celery_worker_process,
     page.get_by_test_id("ai-summary").wait_for(timeout=90_000)
     assert page.get_by_test_id("case-status").inner_text() == "Awaiting review"
     assert page.get_by_test_id("image-ai").inner_text().startswith("AI: ")
-    assert page.get_by_test_id("heatmap").evaluate("img => img.complete && img.naturalWidth > 0")
+    wait_for_images(page, "[data-testid=heatmap]")
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_REVIEW
