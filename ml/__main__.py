@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--out", required=True, help="JSON file; PNG plots are written beside it")
     e.add_argument("--split", choices=["train", "val", "test"], default=None,
                    help="score only this part of the lesion-disjoint split recorded in model.json (default: all images)")
-    e.add_argument("--tta", action="store_true", help="average the four flips")
+    e.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
+                   help="average the four flips (default: as the model card says)")
     x = sub.add_parser("explain", help="Grad-CAM PNG for one image")
     x.add_argument("--model", required=True)
     x.add_argument("--image", required=True)

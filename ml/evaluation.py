@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 
-def predict_folder(predictor, df, *, tta: bool = False, batch_size: int = 64, log=print) -> np.ndarray:
+def predict_folder(predictor, df, *, tta: bool | None = None, batch_size: int = 64, log=print) -> np.ndarray:
     """Probabilities for every row of ``df`` (in order), preprocessing each file as Predictor does."""
     from ml.preprocessing import load_image
 
@@ -23,7 +23,7 @@ def predict_folder(predictor, df, *, tta: bool = False, batch_size: int = 64, lo
 
 
 def evaluate(model_dir: str | Path, data_dir: str | Path, out: str | Path, *, split: str | None = None,
-             tta: bool = False, log=print) -> dict:
+             tta: bool | None = None, log=print) -> dict:
     """Evaluate a model folder on a data folder.
 
     ``split=None`` scores every image. ``split="test"`` (or "val"/"train") first re-creates the
@@ -49,7 +49,7 @@ def evaluate(model_dir: str | Path, data_dir: str | Path, out: str | Path, *, sp
     result.update({
         "model": {"name": predictor.name, "sha256": predictor.sha256, "dir": str(Path(model_dir))},
         "data": {"dir": str(Path(data_dir).resolve()), "split": split or "all", "data_hash": data_hash(df)},
-        "tta": tta,
+        "tta": predictor.tta if tta is None else tta,
         "seconds": round(elapsed, 1),
         "ms_per_image": round(1000 * elapsed / max(1, len(df)), 1),
     })

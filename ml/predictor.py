@@ -38,6 +38,8 @@ class Predictor:
         self.input_size: tuple[int, int] = self.spec.size
         self.input_kind: str = card.get("input", "image")
         self.gradcam_layer: str | None = card.get("gradcam_layer")
+        # Test-time augmentation the model was evaluated with (model.json "inference": {"tta": true}).
+        self.tta: bool = bool(card.get("inference", {}).get("tta", False))
 
     @classmethod
     def load(cls, directory: str | Path) -> "Predictor":
@@ -56,8 +58,12 @@ class Predictor:
     def preprocess(self, images: Sequence[Image.Image]) -> np.ndarray:
         return np.stack([preprocess_image(img, self.spec) for img in images])
 
-    def predict_arrays(self, x: np.ndarray, *, batch_size: int = 32, tta: bool = False) -> np.ndarray:
-        """Canonically preprocessed uint8 images (N, H, W, 3) -> probabilities (N, n_classes)."""
+    def predict_arrays(self, x: np.ndarray, *, batch_size: int = 32, tta: bool | None = None) -> np.ndarray:
+        """Canonically preprocessed uint8 images (N, H, W, 3) -> probabilities (N, n_classes).
+
+        ``tta=None`` follows the model card; True averages the four flips (4x the compute).
+        """
+        tta = self.tta if tta is None else tta
         if len(x) == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         if self.input_kind == "features":
@@ -77,7 +83,7 @@ class Predictor:
         probs = np.concatenate(out).astype(np.float64)
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
 
-    def predict(self, images: Sequence[Image.Image], *, batch_size: int = 32, tta: bool = False) -> np.ndarray:
+    def predict(self, images: Sequence[Image.Image], *, batch_size: int = 32, tta: bool | None = None) -> np.ndarray:
         """PIL images of any size, aspect and mode -> probabilities (N, n_classes) in ``self.classes`` order."""
         return self.predict_arrays(self.preprocess(images) if len(images) else np.zeros((0,)), batch_size=batch_size, tta=tta)
 

@@ -38,6 +38,8 @@ class TrainOptions:
     sample_power: float = 1.0  # class sampling ~ count**power; <1 oversamples minorities
     label_smoothing: float = 0.0
     augment: AugmentationOptions = field(default_factory=AugmentationOptions)
+    cached_views: int = 0  # >0: fine-tune on the frozen trunk's cached output for this many augmented views (ml/trunk_cache.py)
+    init_from: str | None = None  # model folder of the same arch to start from (continue a run)
     monitor: str = "score"  # validation metric for early stopping and the best checkpoint
     patience: int = 5
     max_minutes: float | None = None  # wall-clock budget: stop after the epoch that crosses it
@@ -119,6 +121,19 @@ def train(opts: TrainOptions, log=print) -> Path:
                                                                    input_kind="features")])
         model.get_layer("standardise").adapt(feats)
 
+    init_time_s = 0.0
+    if opts.init_from:
+        from ml.predictor import CARD_FILE as _CARD
+
+        src = Path(opts.init_from)
+        if src.is_dir():  # a finished model folder
+            start_card = json.loads((src / _CARD).read_text())
+            init_time_s = float(start_card["training"].get("total_time_s", start_card["training"]["time_s"]))
+            src = src / start_card.get("model_file", MODEL_FILE)
+        # else a bare checkpoint (.keras) of an interrupted run: its time is unknown here
+        model.set_weights(keras.models.load_model(src, compile=False).get_weights())
+        log(f"weights from {src} (trained {init_time_s / 60:.1f} min before)")
+
     cw = class_weights(counts, opts.class_weight)
     class_weight = None if cw is None else {i: float(w) for i, w in enumerate(cw)}
     if opts.loss == "focal":
@@ -134,7 +149,7 @@ def train(opts: TrainOptions, log=print) -> Path:
     else:
         loss = keras.losses.SparseCategoricalCrossentropy()
 
-    monitor = _ValidationMonitor(val_ds, y_val, classes, opts.monitor, opts.patience, out / MODEL_FILE,
+    monitor = _ValidationMonitor(model, val_ds, y_val, classes, opts.monitor, opts.patience, out / MODEL_FILE,
                                  started, opts.max_minutes, log, classification_metrics)
     bar = _EpochBar(tqdm)
 
@@ -158,14 +173,19 @@ def train(opts: TrainOptions, log=print) -> Path:
                 f"{sum(int(np.prod(w.shape)) for w in model.trainable_weights):,} trainable parameters")
         schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=epochs * steps, alpha=0.05) \
             if phase != "head" else lr
-        model.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
         monitor.new_phase(phase)
-        h = model.fit(train_ds, epochs=epoch0 + epochs, initial_epoch=epoch0, steps_per_epoch=steps,
-                      class_weight=class_weight, callbacks=[bar, monitor], verbose=0)
-        n_run = len(h.epoch)
-        for i in range(n_run):
-            history.append({"epoch": h.epoch[i] + 1, "phase": phase,
-                            **{k: float(v[i]) for k, v in h.history.items()}})
+        if phase == "fine-tune" and opts.cached_views > 0:
+            n_run = _fine_tune_on_cached_trunk(model, unfrozen[0], opts, train_df, val_ds, augmentation, spec,
+                                               schedule, loss, class_weight, [bar, monitor], monitor, epoch0,
+                                               epochs, history, log)
+        else:
+            model.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+            h = model.fit(train_ds, epochs=epoch0 + epochs, initial_epoch=epoch0, steps_per_epoch=steps,
+                          class_weight=class_weight, callbacks=[bar, monitor], verbose=0)
+            n_run = len(h.epoch)
+            for i in range(n_run):
+                history.append({"epoch": h.epoch[i] + 1, "phase": phase,
+                                **{k: float(v[i]) for k, v in h.history.items()}})
         epoch0 += n_run
 
     model.set_weights(monitor.best_weights)
@@ -195,6 +215,7 @@ def train(opts: TrainOptions, log=print) -> Path:
             "epochs_run": epoch0,
             "best_epoch": monitor.best_epoch,
             "time_s": round(elapsed, 1),
+            "total_time_s": round(elapsed + init_time_s, 1),  # including the run it started from
             "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs",
             "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -207,6 +228,38 @@ def train(opts: TrainOptions, log=print) -> Path:
         f"val accuracy {monitor.best_metrics['accuracy']:.4f}, balanced {monitor.best_metrics['balanced_accuracy']:.4f}, "
         f"macro AUC {monitor.best_metrics['macro_auc']:.4f}")
     return out
+
+
+def _fine_tune_on_cached_trunk(model, first_block, opts, train_df, val_ds, augmentation, spec, schedule, loss,
+                               class_weight, callbacks, monitor, epoch0, epochs, history, log) -> int:
+    """The fine-tune phase on cached trunk features (see ml/trunk_cache.py); returns epochs run."""
+    import keras
+
+    from ml.pipeline import eval_dataset, sampling_weights
+    from ml.trunk_cache import epoch_arrays, split_backbone, trunk_features
+
+    t0 = time.time()
+    trunk_fn, top = split_backbone(model, opts.arch, first_block)
+    images = eval_dataset(train_df["path"], train_df["label"], spec, batch_size=64)
+    views = np.stack([trunk_features(trunk_fn, images, augmentation if k > 0 else None)
+                      for k in range(opts.cached_views)])  # view 0 unaugmented
+    monitor.val_data = trunk_features(trunk_fn, val_ds)
+    log(f"cached trunk output {views.shape} ({views.nbytes / 2**20:.0f} MiB) in {(time.time() - t0) / 60:.1f} min")
+    y = train_df["label"].to_numpy().astype(np.int32)
+    probs = None if opts.sample_power == 1.0 else sampling_weights(np.bincount(y, minlength=len(CLASSES)), opts.sample_power)
+    top.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+    rng = np.random.default_rng(opts.seed)
+    n_run = 0
+    for e in range(epoch0, epoch0 + epochs):
+        x, yy = epoch_arrays(views, y, rng, probs)
+        h = top.fit(x, yy, batch_size=opts.batch_size, epochs=e + 1, initial_epoch=e, shuffle=False,
+                    class_weight=class_weight, callbacks=callbacks, verbose=0)
+        history.append({"epoch": e + 1, "phase": "fine-tune (cached trunk)",
+                        **{k: float(v[-1]) for k, v in h.history.items()}})
+        n_run += 1
+        if monitor.should_stop:
+            break
+    return n_run
 
 
 def _smoothed_ce(smoothing: float, n_classes: int):
@@ -265,19 +318,22 @@ class _ValidationMonitor:
         import keras
 
         class Monitor(keras.callbacks.Callback):
-            def __init__(self, val_ds, y_val, classes, monitor, patience, ckpt, started, max_minutes, log, metrics_fn):
+            def __init__(self, full_model, val_ds, y_val, classes, monitor, patience, ckpt, started, max_minutes, log,
+                         metrics_fn):
                 super().__init__()
-                self.val_ds, self.y_val, self.classes = val_ds, y_val, classes
+                # val_data feeds whatever model fit() is training (images, or cached trunk features);
+                # full_model is what gets checkpointed (it shares its layers with that model).
+                self.full_model, self.val_data, self.y_val, self.classes = full_model, val_ds, y_val, classes
                 self.monitor, self.patience, self.ckpt = monitor, patience, ckpt
                 self.started, self.max_minutes, self.log, self.metrics_fn = started, max_minutes, log, metrics_fn
                 self.best, self.best_weights, self.best_metrics, self.best_epoch = -np.inf, None, None, None
-                self.wait, self.out_of_time, self.phase = 0, False, ""
+                self.wait, self.out_of_time, self.phase, self.should_stop = 0, False, "", False
 
             def new_phase(self, phase):
-                self.phase, self.wait = phase, 0
+                self.phase, self.wait, self.should_stop = phase, 0, self.out_of_time
 
             def on_epoch_end(self, epoch, logs=None):
-                probs = self.model.predict(self.val_ds, verbose=0)
+                probs = self.model.predict(self.val_data, verbose=0)
                 m = self.metrics_fn(self.y_val, probs, self.classes)
                 score = _val_score(m, self.monitor)
                 if logs is not None:
@@ -286,8 +342,8 @@ class _ValidationMonitor:
                 improved = score > self.best
                 if improved:
                     self.best, self.best_metrics, self.best_epoch, self.wait = score, m, epoch + 1, 0
-                    self.best_weights = self.model.get_weights()
-                    _save_clean(self.model, self.ckpt)
+                    self.best_weights = self.full_model.get_weights()
+                    _save_clean(self.full_model, self.ckpt)
                 else:
                     self.wait += 1
                 minutes = (time.time() - self.started) / 60
@@ -296,9 +352,8 @@ class _ValidationMonitor:
                          f"bal {m['balanced_accuracy']:.4f} auc {m['macro_auc']:.4f} mel {m['mel_sensitivity']:.3f} "
                          f"{self.monitor} {score:.4f}{' *' if improved else ''} | {minutes:.1f} min", flush=True)
                 if self.wait >= self.patience:
-                    self.model.stop_training = True
+                    self.should_stop = self.model.stop_training = True
                 if self.max_minutes and minutes >= self.max_minutes:
-                    self.out_of_time = True
-                    self.model.stop_training = True
+                    self.out_of_time = self.should_stop = self.model.stop_training = True
 
         return Monitor(*args, **kwargs)

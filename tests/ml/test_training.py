@@ -126,3 +126,15 @@ def test_smoke_on_real_data(tmp_path):
         + card["training"]["n_images"]["test"] == 160
     r = evaluate(out, SHARED_DATA, tmp_path / "e.json", split="test", log=lambda *a, **k: None)
     assert r["n"] == card["training"]["n_images"]["test"]
+
+
+def test_tta_averages_the_four_flips_and_follows_the_card(cnn_dir):
+    p = Predictor.load(cnn_dir)
+    assert p.tta is False  # cards without "inference" mean plain prediction
+    x = np.random.default_rng(3).integers(0, 255, (2, 32, 40, 3), dtype=np.uint8)
+    views = [x, x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1]]
+    expected = np.mean([np.asarray(p.model(np.ascontiguousarray(v).astype("float32"))) for v in views], axis=0)
+    assert np.allclose(p.predict_arrays(x, tta=True), expected, atol=1e-6)
+    assert not np.allclose(p.predict_arrays(x), expected, atol=1e-6)
+    p.tta = True
+    assert np.allclose(p.predict_arrays(x), expected, atol=1e-6)
