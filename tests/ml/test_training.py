@@ -119,7 +119,7 @@ def test_two_phase_transfer_with_focal_loss_and_resampling(tiny_dataset, tmp_pat
 @pytest.mark.slow
 def test_smoke_on_real_data(tmp_path):
     out = train(TrainOptions(data=str(SHARED_DATA), arch="efficientnet_lite0", out=str(tmp_path / "m"), limit=160,
-                             height=96, width=128, batch_size=16, steps_per_epoch=3, head_epochs=1, epochs=1,
+                             height=64, width=80, batch_size=16, steps_per_epoch=2, head_epochs=1, epochs=1,
                              fine_tune_blocks=3), log=lambda *a, **k: None)
     card = json.loads((out / "model.json").read_text())
     assert card["training"]["n_images"]["train"] + card["training"]["n_images"]["val"] \
