@@ -9,6 +9,13 @@ def image_storage():
     return storages["images"]
 
 
+def risk_level(malignancy_risk: float) -> str:
+    """The one place that turns a malignancy risk into the low / medium / high shown to users."""
+    if malignancy_risk >= 0.5:
+        return "high"
+    return "medium" if malignancy_risk >= 0.2 else "low"
+
+
 class PredictionQuerySet(models.QuerySet):
     def visible_to(self, user):
         from patients.models import LesionImage
@@ -57,6 +64,4 @@ class Prediction(models.Model):
 
     @property
     def risk_level(self) -> str:
-        if self.malignancy_risk >= 0.5:
-            return "high"
-        return "medium" if self.malignancy_risk >= 0.2 else "low"
+        return risk_level(self.malignancy_risk)

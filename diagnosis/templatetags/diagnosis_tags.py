@@ -1,11 +1,10 @@
 from django import template
 
-register = template.Library()
+from diagnosis.models.prediction import risk_level as _risk_level
+from diagnosis.models.review import DIAGNOSES
 
-NAMES = {
-    "akiec": "Actinic keratosis / Bowen's", "bcc": "Basal cell carcinoma", "bkl": "Benign keratosis",
-    "df": "Dermatofibroma", "mel": "Melanoma", "nv": "Melanocytic nevus", "vasc": "Vascular lesion",
-}
+register = template.Library()
+NAMES = dict(DIAGNOSES)
 
 
 @register.filter
@@ -20,8 +19,7 @@ def percent(value) -> str:
 
 @register.filter
 def risk_level(value) -> str:
-    value = float(value or 0)
-    return "high" if value >= 0.5 else "medium" if value >= 0.2 else "low"
+    return _risk_level(float(value or 0))
 
 
 @register.simple_tag

@@ -62,9 +62,5 @@ class Case(Archivable):
     def __str__(self) -> str:
         return f"Case {str(self.public_id)[:8]} · {self.get_body_site_display()}"
 
-    @property
-    def clinic_id(self):
-        return self.patient.clinic_id
-
     def get_absolute_url(self) -> str:
         return reverse("patients:case_detail", args=[self.public_id])
