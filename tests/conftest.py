@@ -91,3 +91,44 @@ def active_model(db, tiny_model_dir):
 
     return model_version_register(directory=tiny_model_dir, activate=True)
 
+
+
+@pytest.fixture
+def model_variant(db, tiny_model_dir, tmp_path, monkeypatch):
+    """model_variant(mel=t, malignant=t, refuse_all=False) activates a copy of the tiny model whose card has those
+    operating points (threshold 0.0: always flagged, 1.01: never) and, with refuse_all, an image guard that
+    finds every image too blurred to judge.
+
+    The copy's .keras file is the tiny model's, so it is the same ModelVersion (same SHA-256): each call points
+    that version at the new folder and card, and empties the per-process Predictor cache (restored afterwards,
+    so no other test sees a variant).
+    """
+    import itertools
+    import json
+    import shutil
+
+    from diagnosis import model_registry
+    from diagnosis.models import ModelVersion
+
+    monkeypatch.setattr(model_registry, "_loaded", {})
+    numbers = itertools.count()
+
+    def make(*, mel=None, malignant=None, refuse_all=False, target_sensitivity=0.9):
+        directory = tmp_path / f"model_variant_{next(numbers)}"
+        shutil.copytree(tiny_model_dir, directory)
+        card = json.loads((directory / "model.json").read_text())
+        points = {}
+        for key, threshold, classes in [("mel", mel, ["mel"]), ("malignant", malignant, ["akiec", "bcc", "mel"])]:
+            if threshold is not None:
+                points[key] = {"threshold": threshold, "classes": classes, "target_sensitivity": target_sensitivity}
+        card["operating_points"] = points
+        if refuse_all:
+            card["guard"] = {"thresholds": {"focus": {"threshold": 1e12, "direction": "min"}}}
+        (directory / "model.json").write_text(json.dumps(card))
+        version = model_registry.model_version_register(directory=directory, activate=True)
+        ModelVersion.objects.filter(pk=version.pk).update(directory=str(directory), card=card)
+        model_registry._loaded.clear()
+        version.refresh_from_db()
+        return version
+
+    return make

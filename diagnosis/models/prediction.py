@@ -9,6 +9,51 @@ def image_storage():
     return storages["images"]
 
 
+# The two operating points of the model card, in the order a reviewer must read them.
+FLAG_KEYS = ("mel", "malignant")
+
+
+class Flag:
+    """The AI's flag for an image or a case, from the most to the least urgent."""
+
+    MEL = "mel"
+    MALIGNANT = "malignant"
+    NOT_ASSESSABLE = "not_assessable"
+    NONE = "none"  # evaluated at the operating points, not flagged
+    UNAVAILABLE = "unavailable"  # the model has no operating points
+
+    CHOICES = [
+        (MEL, "Suspicious for melanoma: consider excision or biopsy"),
+        (MALIGNANT, "Suspicious for malignancy (akiec, bcc or melanoma): consider biopsy"),
+        (NOT_ASSESSABLE, "Not assessable by the AI"),
+        (NONE, "Not flagged at the AI's operating point (second opinion, not a rule-out)"),
+        (UNAVAILABLE, "No flag: this model has no operating point (second opinion, not a rule-out)"),
+    ]
+    TEXT = dict(CHOICES)
+    # Short forms for badges (queue rows, image cards).
+    LABEL = {
+        MEL: "suspicious for melanoma",
+        MALIGNANT: "suspicious for malignancy",
+        NOT_ASSESSABLE: "not assessable",
+        NONE: "not flagged",
+        UNAVAILABLE: "no flag",
+    }
+
+
+_FLAG_SCORE = {"mel": ("P(melanoma)", "melanoma sensitivity"), "malignant": ("P(akiec + bcc + melanoma)", "sensitivity to malignancy")}
+
+
+def operating_point_text(key: str, threshold: float, card: dict | None = None) -> str:
+    """E.g. "threshold 0.12 on P(melanoma), set for 90 % melanoma sensitivity on validation data"."""
+    score, sensitivity = _FLAG_SCORE[key]
+    text = f"threshold {threshold:.3g} on {score}"
+    point = ((card or {}).get("operating_points") or {}).get(key) or {}
+    target = point.get("target_sensitivity")
+    if isinstance(target, (int, float)):
+        return f"{text}, set for {target * 100:.0f} % {sensitivity} on validation data"
+    return f"{text}, chosen on validation data"
+
+
 def risk_level(malignancy_risk: float) -> str:
     """The one place that turns a malignancy risk into the low / medium / high shown to users."""
     if malignancy_risk >= 0.5:
@@ -35,6 +80,18 @@ class Prediction(models.Model):
     malignancy_risk = models.FloatField(help_text="Summed probability of akiec, bcc and mel.", db_index=True)
     heatmap = models.FileField(storage=image_storage, max_length=255, blank=True)
     duration_ms = models.PositiveIntegerField(help_text="Time to classify and explain the image.")
+    # Flags at the model card's operating points; null when the model had none (old or tiny models).
+    mel_score = models.FloatField(null=True, blank=True, help_text="P(mel), the score the melanoma flag compares.")
+    mel_flag = models.BooleanField(null=True, blank=True, help_text="Suspicious for melanoma: P(mel) ≥ mel_threshold.")
+    mel_threshold = models.FloatField(null=True, blank=True)
+    malignant_flag = models.BooleanField(
+        null=True, blank=True, help_text="Suspicious for malignancy: P(akiec)+P(bcc)+P(mel) ≥ malignant_threshold."
+    )
+    malignant_threshold = models.FloatField(null=True, blank=True)
+    assessable = models.BooleanField(default=True, help_text="False when the image guard refused to judge the image.")
+    not_assessable_reason = models.TextField(blank=True)
+    guard = models.JSONField(default=dict, blank=True, help_text="The image guard's signal values.")
+    metadata_used = models.JSONField(default=dict, blank=True, help_text="Age, sex and site as fed to the model.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PredictionQuerySet.as_manager()
@@ -65,3 +122,46 @@ class Prediction(models.Model):
     @property
     def risk_level(self) -> str:
         return risk_level(self.malignancy_risk)
+
+    @property
+    def flag(self) -> str:
+        """This image's own flag (Flag.*): a not-assessable image has none of the others."""
+        if not self.assessable:
+            return Flag.NOT_ASSESSABLE
+        if self.mel_flag:
+            return Flag.MEL
+        if self.malignant_flag:
+            return Flag.MALIGNANT
+        if self.mel_flag is None and self.malignant_flag is None:
+            return Flag.UNAVAILABLE
+        return Flag.NONE
+
+    @property
+    def flag_text(self) -> str:
+        return Flag.TEXT[self.flag]
+
+    @property
+    def flag_label(self) -> str:
+        return Flag.LABEL[self.flag]
+
+    def operating_point(self, key: str) -> str:
+        threshold = self.mel_threshold if key == "mel" else self.malignant_threshold
+        return "" if threshold is None else operating_point_text(key, threshold, self.model_version.card)
+
+    @property
+    def operating_points(self) -> str:
+        """The operating point behind this image's flag, or both when it is not flagged."""
+        keys = {Flag.MEL: ["mel"], Flag.MALIGNANT: ["malignant"], Flag.NONE: list(FLAG_KEYS)}.get(self.flag, [])
+        return "; ".join(text for text in (self.operating_point(key) for key in keys) if text)
+
+    @property
+    def flags(self) -> dict:
+        """{"mel": {"flagged", "score", "threshold"}, "malignant": {...}} as the API shows them."""
+        return {
+            "mel": {"flagged": self.mel_flag, "score": self.mel_score, "threshold": self.mel_threshold},
+            "malignant": {
+                "flagged": self.malignant_flag,
+                "score": self.malignancy_risk,
+                "threshold": self.malignant_threshold,
+            },
+        }

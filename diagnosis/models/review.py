@@ -24,7 +24,10 @@ class Review(models.Model):
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
     decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
     diagnosis = models.CharField(max_length=10, choices=DIAGNOSES)
-    ai_diagnosis = models.CharField(max_length=10, choices=DIAGNOSES, help_text="The AI's top class when reviewed.")
+    ai_diagnosis = models.CharField(
+        max_length=10, choices=DIAGNOSES, blank=True,
+        help_text="The AI's top class when reviewed; blank when the AI could assess none of the images.",
+    )
     notes = models.TextField(blank=True)
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
