@@ -1,5 +1,6 @@
 from django import template
 
+from diagnosis.models.prediction import Flag
 from diagnosis.models.prediction import risk_level as _risk_level
 from diagnosis.models.review import DIAGNOSES
 
@@ -20,6 +21,12 @@ def percent(value) -> str:
 @register.filter
 def risk_level(value) -> str:
     return _risk_level(float(value or 0))
+
+
+@register.filter
+def flag_label(flag: str) -> str:
+    """Short words for a Flag value (queue rows)."""
+    return Flag.LABEL.get(flag, flag)
 
 
 @register.simple_tag
