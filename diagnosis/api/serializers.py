@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from diagnosis.models import Prediction, ReviewDecision
+from diagnosis.models.prediction import Flag
 from diagnosis.models.review import DIAGNOSES
 from patients.models import BodySite, Case, CaseStatus
 
@@ -40,6 +41,38 @@ class ModelVersionSerializer(serializers.Serializer):
         ref_name = "ModelVersionRef"
 
 
+FLAG_HELP = (
+    "The AI's flag, most urgent first: mel (suspicious for melanoma), malignant (suspicious for akiec, bcc or "
+    "melanoma), not_assessable (the image guard refused the image), none (not flagged at the operating points: "
+    "a second opinion, not a rule-out), unavailable (the model has no operating points)."
+)
+
+
+class FlagSerializer(serializers.Serializer):
+    flagged = serializers.BooleanField(allow_null=True, help_text="null when the model has no such operating point.")
+    score = serializers.FloatField(allow_null=True, help_text="The score compared with the threshold.")
+    threshold = serializers.FloatField(allow_null=True, help_text="Threshold of the model card's operating point.")
+
+    class Meta:
+        ref_name = "Flag"
+
+
+class PredictionFlagsSerializer(serializers.Serializer):
+    mel = FlagSerializer(help_text="Suspicious for melanoma: P(mel) ≥ threshold.")
+    malignant = FlagSerializer(help_text="Suspicious for malignancy: P(akiec) + P(bcc) + P(mel) ≥ threshold.")
+
+    class Meta:
+        ref_name = "PredictionFlags"
+
+
+class CaseFlagsSerializer(serializers.Serializer):
+    mel = serializers.BooleanField(allow_null=True, help_text="Any assessable image flagged for melanoma (null: no operating point).")
+    malignant = serializers.BooleanField(allow_null=True, help_text="Any assessable image flagged for malignancy (null: no operating point).")
+
+    class Meta:
+        ref_name = "CaseFlags"
+
+
 class PredictionSerializer(serializers.ModelSerializer):
     image = serializers.UUIDField(source="image.public_id", read_only=True, help_text="The image's public id.")
     probabilities = ProbabilitiesField(read_only=True, help_text=PROBABILITIES_HELP)
@@ -47,12 +80,21 @@ class PredictionSerializer(serializers.ModelSerializer):
     risk_level = serializers.ChoiceField(choices=["low", "medium", "high"], read_only=True)
     model_version = ModelVersionSerializer(read_only=True)
     heatmap_url = serializers.SerializerMethodField(help_text="Grad-CAM heat-map (PNG); null when the model gives none.")
+    flag = serializers.ChoiceField(choices=Flag.CHOICES, read_only=True, help_text=FLAG_HELP)
+    flags = PredictionFlagsSerializer(read_only=True, help_text="Both flags with their scores and thresholds.")
+    not_assessable_reason = serializers.CharField(read_only=True, help_text="Why the image guard refused it; empty when assessable.")
+    guard = serializers.DictField(child=serializers.FloatField(), read_only=True, help_text="The image guard's signal values.")
+    metadata_used = serializers.DictField(read_only=True, help_text="Age, sex and body site as given to the model.")
 
     class Meta:
         model = Prediction
         fields = [
             "public_id",
             "image",
+            "flag",
+            "flags",
+            "assessable",
+            "not_assessable_reason",
             "probabilities",
             "top_class",
             "top_classes",
@@ -63,6 +105,8 @@ class PredictionSerializer(serializers.ModelSerializer):
             "duration_ms",
             "created_at",
             "heatmap_url",
+            "guard",
+            "metadata_used",
         ]
         read_only_fields = fields
 
@@ -82,12 +126,19 @@ class PredictionSerializer(serializers.ModelSerializer):
 
 
 class CaseAiSummarySerializer(serializers.Serializer):
-    """diagnosis.services.case_ai_summary: the latest prediction of each image, averaged."""
+    """diagnosis.services.case_ai_summary: the latest prediction of each image; the flag leads."""
 
-    probabilities = ProbabilitiesField(help_text="Each class's probability averaged over the images; they sum to 1.")
-    top_class = serializers.CharField()
-    confidence = serializers.FloatField(help_text="Averaged probability of the top class.")
-    malignancy_risk = serializers.FloatField(help_text="The highest malignancy risk among the images.")
+    flag = serializers.ChoiceField(choices=Flag.CHOICES, help_text="The case's flag. " + FLAG_HELP)
+    flag_text = serializers.CharField(help_text="The flag in plain words, as the pages lead with it.")
+    operating_point = serializers.CharField(help_text="The operating point behind the flag, in words; empty when none.")
+    flags = CaseFlagsSerializer(help_text="Case-level flags over the assessable images.")
+    assessable = serializers.BooleanField(help_text="False when the AI could assess no image: then there is no AI diagnosis.")
+    probabilities = ProbabilitiesField(
+        help_text="Each class's probability averaged over the assessable images; they sum to 1 (empty when none)."
+    )
+    top_class = serializers.CharField(allow_null=True, help_text="null when no image was assessable.")
+    confidence = serializers.FloatField(allow_null=True, help_text="Averaged probability of the top class.")
+    malignancy_risk = serializers.FloatField(allow_null=True, help_text="The highest malignancy risk among the assessable images.")
     model_versions = serializers.ListField(child=serializers.CharField(), help_text="Versions that gave the predictions.")
     predictions = PredictionSerializer(many=True, help_text="One per image: its latest prediction.")
 
@@ -117,7 +168,9 @@ class ReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=ReviewDecision.choices)
     diagnosis = serializers.ChoiceField(choices=DIAGNOSES)
     # A CharField: a second ChoiceField on DIAGNOSES would need an ENUM_NAME_OVERRIDES entry in the settings.
-    ai_diagnosis = serializers.CharField(help_text="The AI's top class (a diagnosis code) when the review was made.")
+    ai_diagnosis = serializers.CharField(
+        help_text="The AI's top class (a diagnosis code) when the review was made; empty when the AI could assess no image."
+    )
     notes = serializers.CharField()
     reviewer = serializers.CharField(source="reviewer.username")
     created_at = serializers.DateTimeField()
@@ -139,8 +192,10 @@ class ReviewQueueEntrySerializer(serializers.ModelSerializer):
     )
     patient = serializers.UUIDField(source="patient.public_id", read_only=True)
     body_site = serializers.ChoiceField(choices=BodySite.choices, read_only=True)
+    flag = serializers.ChoiceField(choices=Flag.CHOICES, read_only=True, help_text="The case's flag group. " + FLAG_HELP)
     malignancy_risk = serializers.FloatField(
-        source="risk", read_only=True, allow_null=True, help_text="The highest malignancy risk among the case's images."
+        source="risk", read_only=True, allow_null=True,
+        help_text="The highest malignancy risk among the case's assessable images.",
     )
     ai_url = serializers.HyperlinkedIdentityField(
         view_name="diagnosis_api:case_ai", lookup_field="public_id", lookup_url_kwarg="public_id"
@@ -151,5 +206,8 @@ class ReviewQueueEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = ["public_id", "url", "patient", "body_site", "status", "created_at", "malignancy_risk", "ai_url", "reviews_url"]
+        fields = [
+            "public_id", "url", "patient", "body_site", "status", "created_at", "flag", "malignancy_risk", "ai_url",
+            "reviews_url",
+        ]
         read_only_fields = fields

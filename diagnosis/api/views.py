@@ -30,8 +30,9 @@ class CaseAiApi(ClinicalApi):
         operation_id="cases_ai_retrieve",
         responses=CaseAiSerializer,
         description=(
-            "The AI's second opinion on the case: each class's probability averaged over the latest prediction "
-            "of every image, and each image's own prediction with its heat-map. While no image has a prediction "
+            "The AI's second opinion on the case, led by its flag at the model's operating points: each class's "
+            "probability averaged over the latest prediction of every assessable image, and each image's own "
+            "prediction (flags, guard verdict, heat-map). While no image has a prediction "
             "yet, `summary` is null and `status` says why (draft, awaiting_ai or ai_failed)."
         ),
     )
@@ -63,7 +64,11 @@ class ReviewQueueApi(ClinicalListApi):
     @extend_schema(
         operation_id="review_queue_list",
         responses=ReviewQueueEntrySerializer(many=True),
-        description="Cases of your clinic awaiting review, highest malignancy risk first, then oldest. Dermatologists only.",
+        description=(
+            "Cases of your clinic awaiting review: melanoma-flagged first, then malignancy-flagged, then those with "
+            "an image the AI could not assess, then the rest; within each, highest malignancy risk first, then oldest. "
+            "Dermatologists only."
+        ),
     )
     def get(self, request):
         return self.list_response(self.get_queryset(), ReviewQueueEntrySerializer)
