@@ -38,8 +38,11 @@ class ImmutableAdmin(admin.ModelAdmin):
 
 @admin.register(Prediction)
 class PredictionAdmin(ImmutableAdmin):
-    list_display = ["public_id", "image", "top_class", "confidence", "malignancy_risk", "model_version", "created_at"]
-    list_filter = ["top_class", "model_version"]
+    list_display = [
+        "public_id", "image", "mel_flag", "malignant_flag", "assessable", "top_class", "confidence", "malignancy_risk",
+        "model_version", "created_at",
+    ]
+    list_filter = ["mel_flag", "malignant_flag", "assessable", "top_class", "model_version"]
 
 
 @admin.register(Review)

@@ -172,3 +172,14 @@ def test_confirm_is_refused_without_an_ai_diagnosis_and_override_works(uploaded_
     assert review.diagnosis == "mel" and review.ai_diagnosis == ""
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.REVIEWED
+
+
+def test_admin_lists_and_filters_predictions_by_flag(admin_client_, uploaded_case, model_variant):
+    from django.urls import reverse
+
+    model_variant(mel=0.0, malignant=1.01)
+    classify_all(uploaded_case)
+    url = reverse("admin:diagnosis_prediction_changelist")
+    assert admin_client_.get(url).status_code == 200
+    response = admin_client_.get(url, {"mel_flag__exact": "1"})
+    assert response.status_code == 200 and response.context["cl"].result_count == 2
