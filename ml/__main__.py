@@ -58,25 +58,56 @@ def _train(args) -> int:
 def _evaluate(args) -> int:
     from ml.evaluation import evaluate
 
-    r = evaluate(args.model, args.data, args.out, split=args.split, tta=args.tta)
-    keys = ["n", "accuracy", "balanced_accuracy", "macro_auc", "top2_accuracy", "top3_accuracy", "mel_sensitivity", "ece"]
-    print(json.dumps({k: r[k] for k in keys}, indent=2))
+    r = evaluate(args.model, args.data, args.out, split=args.split, tta=args.tta,
+                 metadata_variants=args.metadata_variants)
+    keys = ["n", "accuracy", "balanced_accuracy", "macro_auc", "top2_accuracy", "top3_accuracy", "mel_sensitivity", "ece",
+            "calibration", "operating_points", "not_assessable_fraction", "heatmap_faithfulness"]
+    summary = {k: r[k] for k in keys if k in r}
+    summary.get("calibration", {}).pop("reliability_after", None)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _fuse_parser(sub):
+    from ml.fusion import FuseOptions
+
+    p = sub.add_parser("fuse", help="clinical model from a trained image model: metadata head, calibration, "
+                                    "flag thresholds and image guard, all set on the validation split")
+    p.add_argument("--trunk", required=True, help="trained image model folder")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    defaults = FuseOptions(trunk="", data="", out="")
+    for f in fields(FuseOptions):
+        if f.name in ("trunk", "data", "out"):
+            continue
+        default = getattr(defaults, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(default, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        else:
+            typ = {int: int, float: float}.get(type(default), str)
+            p.add_argument(flag, type=typ, default=default, help=f"default: {default}")
+
+
+def _fuse(args) -> int:
+    from ml.fusion import FuseOptions, fuse
+
+    fuse(FuseOptions(**{f.name: getattr(args, f.name) for f in fields(FuseOptions)}))
     return 0
 
 
 def _explain(args) -> int:
     from PIL import Image
 
-    from ml.explain import gradcam_png
     from ml.predictor import Predictor
 
     predictor = Predictor.load(args.model)
+    meta = [{"age": args.age, "sex": args.sex, "localization": args.site}]
     with Image.open(args.image) as img:
-        png = gradcam_png(predictor, img, args.class_index)
-        probs = predictor.predict([img])[0]
+        result = predictor.classify([img], metadata=meta)[0]
     with open(args.out, "wb") as f:
-        f.write(png)
-    print(json.dumps(dict(zip(predictor.classes, map(lambda p: round(float(p), 4), probs)))))
+        f.write(result.pop("heatmap_png"))
+    print(json.dumps(result, indent=2, default=float))
     return 0
 
 
@@ -92,13 +123,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="score only this part of the lesion-disjoint split recorded in model.json (default: all images)")
     e.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
                    help="average the four flips (default: as the model card says)")
-    x = sub.add_parser("explain", help="Grad-CAM PNG for one image")
+    e.add_argument("--metadata-variants", action=argparse.BooleanOptionalAction, default=True,
+                   help="also score with partial and no metadata (models that take metadata)")
+    _fuse_parser(sub)
+    x = sub.add_parser("explain", help="classify one image: the full result as JSON, heat-map PNG to --out")
     x.add_argument("--model", required=True)
     x.add_argument("--image", required=True)
     x.add_argument("--out", required=True)
-    x.add_argument("--class-index", type=int, default=None)
+    x.add_argument("--age", type=float, default=None)
+    x.add_argument("--sex", default=None)
+    x.add_argument("--site", default=None, help="body site (HAM10000 localization)")
     args = parser.parse_args(argv)
-    return {"train": _train, "evaluate": _evaluate, "explain": _explain}[args.command](args)
+    return {"train": _train, "evaluate": _evaluate, "fuse": _fuse, "explain": _explain}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from PIL import Image
 
+from ml.heatmap import overlay_png
 from ml.preprocessing import preprocess_image
 
 
@@ -38,18 +37,6 @@ def gradcam_heatmap(model, image: np.ndarray, layer_name: str, class_index: int 
     cam = tf.nn.relu(tf.reduce_sum(fmap[0] * weights, axis=-1)).numpy()
     peak = cam.max()
     return (cam / peak if peak > 0 else cam), class_index
-
-
-def overlay_png(rgb: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) -> bytes:
-    from matplotlib import colormaps
-
-    h, w = rgb.shape[:2]
-    heat = Image.fromarray(np.uint8(255 * heatmap)).resize((w, h), Image.Resampling.BILINEAR)
-    coloured = colormaps["jet"](np.asarray(heat) / 255.0)[..., :3] * 255
-    blended = np.clip((1 - alpha) * rgb.astype(np.float32) + alpha * coloured, 0, 255).astype(np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(blended).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def gradcam_png(predictor, image: Image.Image, class_index: int | None = None, alpha: float = 0.4) -> bytes:

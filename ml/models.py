@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml.paths import weights_dir
+from ml.paths import portable, weights_dir
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def build_model(arch_name: str, n_classes: int, input_size: tuple[int, int] = (1
     x = backbone(x)
     out = _head(x, n_classes, dropout)
     info.update(input="image", gradcam_layer="backbone", pretrained=wpath is not None,
-                weights_file=str(wpath) if wpath else None,
+                weights_file=portable(wpath),  # relative to the weights folder
                 n_blocks=len(backbone_blocks(backbone, arch)))
     return keras.Model(inp, out, name=arch.name), info
 

@@ -12,3 +12,22 @@ def weights_dir() -> Path:
     """``$DERM_WEIGHTS_DIR`` or ``<repo>/../shared/weights``."""
     env = os.environ.get("DERM_WEIGHTS_DIR")
     return Path(env) if env else REPO_ROOT.parent / "shared" / "weights"
+
+
+def portable(path: str | Path | None, base: Path | None = None) -> str | None:
+    """A path as it may be written into a model card or an evaluation JSON: never absolute.
+
+    Relative paths are kept as given; absolute ones become relative to ``base`` (default: the weights
+    folder for files inside it, else the repository root), so no machine's layout is recorded.
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_absolute():
+        return str(p)
+    for root in ([base] if base else [weights_dir(), REPO_ROOT]):
+        try:
+            return str(p.resolve().relative_to(root.resolve()))
+        except ValueError:
+            continue
+    return os.path.relpath(p.resolve(), (base or REPO_ROOT).resolve())

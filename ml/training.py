@@ -13,6 +13,7 @@ import numpy as np
 
 from ml import CLASSES
 from ml.augmentation import AugmentationOptions
+from ml.paths import portable
 
 
 @dataclass
@@ -203,14 +204,15 @@ def train(opts: TrainOptions, log=print) -> Path:
         "gradcam_layer": info["gradcam_layer"],
         "architecture": {k: v for k, v in info.items() if k not in ("input", "gradcam_layer")},
         "training": {
-            "data_dir": str(Path(opts.data).resolve()),
+            "data_dir": portable(opts.data),
             "data_hash": data_hash(df),
             "n_images": {"train": len(train_df), "val": len(val_df), "test": len(parts["test"])},
             "train_class_counts": dict(zip(classes, counts.tolist())),
             "split": {"by": "lesion_id", "stratified_by": "dx", "seed": opts.seed,
                       "val_fraction": opts.val_fraction, "test_fraction": opts.test_fraction,
                       "limit": opts.limit},
-            "options": opts.to_dict(),
+            "options": {**opts.to_dict(), "data": portable(opts.data), "out": Path(opts.out).name,
+                        "init_from": portable(opts.init_from), "weights": portable(opts.weights)},
             "class_weight": class_weight,
             "epochs_run": epoch0,
             "best_epoch": monitor.best_epoch,

@@ -1,0 +1,105 @@
+"""The image guard: is this a dermoscopic lesion image the model can judge?
+
+Signals a reviewer can follow, each with a threshold set on real validation dermoscopy:
+- ``feature_distance``: Mahalanobis distance of the image's pooled CNN features from the training
+  images' (in a PCA space fitted on training features): photographs of other things, documents and
+  screenshots land far away;
+- ``focus``: variance of the Laplacian of the grey image (low = blurred);
+- ``brightness``: mean grey level (low = too dark);
+- ``overexposed``: share of near-white pixels (high = blown out);
+- ``contrast``: standard deviation of the grey level (low = blank or near-uniform frame).
+Thresholds are quantiles of the validation images' signals, so each passes all but a set share of real
+dermoscopy; the card records them with how they were chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+GUARD_FILE = "guard.npz"
+# direction: "min" = the signal must be at least the threshold, "max" = at most.
+SIGNALS: dict[str, tuple[str, str]] = {
+    "feature_distance": ("max", "unlike the dermoscopic images the model was trained on"),
+    "focus": ("min", "too blurred to judge"),
+    "brightness": ("min", "too dark"),
+    "overexposed": ("max", "overexposed"),
+    "contrast": ("min", "blank or nearly uniform"),
+}
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def laplacian_variance(grey: np.ndarray) -> float:
+    lap = (-4 * grey[1:-1, 1:-1] + grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:])
+    return float(lap.var())
+
+
+def pixel_signals(rgb: np.ndarray) -> dict[str, float]:
+    """Signals from the canonically preprocessed uint8 RGB image alone."""
+    g = _grey(rgb)
+    return {
+        "focus": laplacian_variance(g),
+        "brightness": float(g.mean()),
+        "overexposed": float((g >= 250).mean()),
+        "contrast": float(g.std()),
+    }
+
+
+@dataclass
+class FeatureDensity:
+    """A Gaussian over the training features' top principal components."""
+
+    mean: np.ndarray
+    components: np.ndarray  # (k, d)
+    variances: np.ndarray  # (k,)
+
+    @classmethod
+    def fit(cls, features: np.ndarray, n_components: int = 64) -> "FeatureDensity":
+        x = np.asarray(features, np.float64)
+        mean = x.mean(axis=0)
+        _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+        k = min(n_components, len(s))
+        var = (s[:k] ** 2) / max(1, len(x) - 1)
+        return cls(mean.astype(np.float32), vt[:k].astype(np.float32), var.astype(np.float32))
+
+    def distance(self, features: np.ndarray) -> np.ndarray:
+        z = (np.asarray(features, np.float32) - self.mean) @ self.components.T
+        return np.sqrt((z**2 / self.variances).sum(axis=1) / len(self.variances))
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, mean=self.mean, components=self.components, variances=self.variances)
+
+    @classmethod
+    def load(cls, path: Path) -> "FeatureDensity":
+        with np.load(path) as z:
+            return cls(z["mean"], z["components"], z["variances"])
+
+
+def choose_thresholds(signals: dict[str, np.ndarray], *, tail: float = 0.003) -> dict:
+    """Per signal, the validation quantile that passes all but ``tail`` of real images on its bad side."""
+    out = {}
+    for name, values in signals.items():
+        direction, _ = SIGNALS[name]
+        q = tail if direction == "min" else 1 - tail
+        out[name] = {"threshold": float(np.quantile(np.asarray(values), q)), "direction": direction,
+                     "chosen": f"{q:.3%} quantile of {len(values)} validation images"}
+    return out
+
+
+def judge(signals: dict[str, float], thresholds: dict) -> list[str]:
+    """Plain-English reasons the image is not assessable; [] when it passes every signal."""
+    reasons = []
+    for name, rule in thresholds.items():
+        if name not in signals:
+            continue
+        value, t = signals[name], rule["threshold"]
+        bad = value < t if rule["direction"] == "min" else value > t
+        if bad:
+            need = "≥" if rule["direction"] == "min" else "≤"
+            reasons.append(f"{SIGNALS[name][1]} ({name.replace('_', ' ')} {value:.3g}, needs {need} {t:.3g})")
+    return reasons
