@@ -29,10 +29,9 @@ def main() -> None:
         per_image = best_of(lambda: predictor.predict(images[:batch]), repeat=3) / batch
         print(f"batch {batch:>2}: {per_image * 1000:.1f} ms/image vs {single * 1000:.1f} ms single: "
               f"{single / per_image:.2f}x throughput")
-    from ml.explain import gradcam_png
-
-    explain = best_of(lambda: gradcam_png(predictor, images[0]), repeat=3)
-    print(f"Grad-CAM heat-map: {explain * 1000:.1f} ms, {explain / single:.2f}x one prediction")
+    # The worker's call: probabilities, flags, guard and heat-map together.
+    full = best_of(lambda: predictor.classify(images[:1]), repeat=3)
+    print(f"classify (flags, guard, heat-map): {full * 1000:.1f} ms, {full / single:.2f}x one prediction")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 from ml.augmentation import AugmentationOptions
 from ml.models import ARCHS
@@ -111,6 +112,28 @@ def _explain(args) -> int:
     return 0
 
 
+def _guard(args) -> int:
+    from PIL import Image
+
+    from ml import ood
+    from ml.data import load_metadata
+    from ml.predictor import Predictor
+    from ml.splits import split_by_lesion
+
+    predictor = Predictor.load(args.model)
+    df = load_metadata(args.data)
+    s = predictor.card["training"]["split"]
+    part = split_by_lesion(df, val_fraction=s["val_fraction"], test_fraction=s["test_fraction"], seed=s["seed"])[args.split]
+    lesions = [Image.open(p).convert("RGB") for p in part.sample(n=min(args.lesions, len(part)), random_state=0)["path"]]
+    report = ood.guard_report(predictor, ood.not_assessable_corpus(lesions))
+    report.update({"model": predictor.name, "degraded_from": f"{len(lesions)} {args.split}-split images",
+                   "thresholds": predictor.guard_thresholds})
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    print(json.dumps({k: report[k] for k in ("n", "flagged_fraction", "per_kind", "passed")}, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ml", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -133,8 +156,15 @@ def main(argv: list[str] | None = None) -> int:
     x.add_argument("--age", type=float, default=None)
     x.add_argument("--sex", default=None)
     x.add_argument("--site", default=None, help="body site (HAM10000 localization)")
+    g = sub.add_parser("guard", help="share of not-assessable images (photographs, documents, screenshots, blank, "
+                                     "blurred/dark/overexposed lesions) that the model's guard refuses")
+    g.add_argument("--model", required=True)
+    g.add_argument("--data", required=True, help="HAM10000-layout folder: lesions to degrade come from its split")
+    g.add_argument("--split", choices=["train", "val", "test"], default="test")
+    g.add_argument("--lesions", type=int, default=60)
+    g.add_argument("--out", required=True, help="JSON report")
     args = parser.parse_args(argv)
-    return {"train": _train, "evaluate": _evaluate, "fuse": _fuse, "explain": _explain}[args.command](args)
+    return {"train": _train, "evaluate": _evaluate, "fuse": _fuse, "explain": _explain, "guard": _guard}[args.command](args)
 
 
 if __name__ == "__main__":

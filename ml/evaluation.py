@@ -32,7 +32,7 @@ def score_folder(predictor, df, *, records=None, tta: bool | None = None, batch_
     from ml.heatmap import cam, heatmap_for_image, lesion_mask, mass_inside
     from ml.preprocessing import load_image
 
-    logits, reasons, inside, inside_raw, area = [], [], [], [], []
+    logits, reasons, inside, inside_raw, inside_single, area = [], [], [], [], [], []
     for i in range(0, len(df), batch_size):
         x = np.stack([load_image(p, predictor.spec) for p in df["path"].iloc[i : i + batch_size]])
         meta = None if records is None else records[i : i + batch_size]
@@ -52,6 +52,8 @@ def score_folder(predictor, df, *, records=None, tta: bool | None = None, batch_
                     if mask.any():
                         inside.append(mass_inside(heatmap_for_image(rgb, maps), mask))
                         inside_raw.append(mass_inside(heatmap_for_image(rgb, maps, mask_vignette=False), mask))
+                        # The previous heat-map: one view, nothing masked (what Grad-CAM gave).
+                        inside_single.append(mass_inside(heatmap_for_image(rgb, maps[:1], mask_vignette=False), mask))
                         area.append(float(mask.mean()))
         if (i // batch_size) % 10 == 0:
             log(f"  {min(i + batch_size, len(df))}/{len(df)} images", flush=True)
@@ -63,6 +65,7 @@ def score_folder(predictor, df, *, records=None, tta: bool | None = None, batch_
             "mass_inside_lesion_mean": float(np.mean(inside)),
             "mass_inside_lesion_median": float(np.median(inside)),
             "mass_inside_lesion_mean_without_vignette_masking": float(np.mean(inside_raw)),
+            "mass_inside_lesion_mean_single_view_unmasked": float(np.mean(inside_single)),
             "lesion_area_fraction_mean": float(np.mean(area)),
             "note": "share of CAM mass inside an Otsu lesion mask; a uniform map would score the lesion's area fraction",
         }

@@ -42,9 +42,27 @@ class FuseOptions:
     meta_dropout_all: float = 0.2
     use_metadata: bool = True
     target_sensitivity: float = 0.90
-    guard_tail: float = 0.003
+    guard_tail: float = 0.002
     features_cache: str | None = None  # .npz of step 1, reused when it exists
     seed: int = 42
+
+
+def feature_net(model, layer_name: str, name: str = "trunk"):
+    """Input -> output of ``layer_name``, sharing the layers (and weights) of ``model``.
+
+    The models in ml.models are linear chains, so calling their layers in order reaches the feature
+    map even when it is the output of a nested backbone model (whose own ``.output`` is not connected
+    to the outer model's input).
+    """
+    import keras
+
+    image = keras.Input(model.input.shape[1:], name="image")
+    h = image
+    for layer in model.layers[1:]:
+        h = layer(h)
+        if layer.name == layer_name:
+            return keras.Model(image, h, name=name)
+    raise ValueError(f"{model.name} has no layer {layer_name!r}")
 
 
 def extract_features(trunk_model, feature_layer: str, parts: dict, spec, *, aug_views: int, seed: int,
@@ -56,7 +74,8 @@ def extract_features(trunk_model, feature_layer: str, parts: dict, spec, *, aug_
     from ml.augmentation import AugmentationOptions, build_augmentation
     from ml.preprocessing import load_image
 
-    pooled = keras.Model(trunk_model.input, keras.layers.GlobalAveragePooling2D()(trunk_model.get_layer(feature_layer).output))
+    trunk = feature_net(trunk_model, feature_layer)
+    pooled = keras.Model(trunk.input, keras.layers.GlobalAveragePooling2D()(trunk.output))
     f = tf.function(lambda x: pooled(x, training=False), reduce_retracing=True)
     aug = build_augmentation(AugmentationOptions(), seed=seed)
     out, started = {}, time.time()
@@ -103,8 +122,7 @@ def assemble(trunk_model, feature_layer: str, head, *, use_metadata: bool, dropo
     import keras
 
     image = keras.Input(trunk_model.input.shape[1:], name="image")
-    trunk = keras.Model(trunk_model.input, trunk_model.get_layer(feature_layer).output, name="trunk")
-    fmap = trunk(image)
+    fmap = feature_net(trunk_model, feature_layer)(image)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(fmap)
     x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     inputs = image
@@ -180,7 +198,7 @@ def fuse(opts: FuseOptions, log=print) -> Path:
     from ml.guard import FeatureDensity, GUARD_FILE, choose_thresholds, pixel_signals
     from ml.metrics import classification_metrics, expected_calibration_error
     from ml.operating_points import choose_operating_points
-    from ml.paths import portable
+    from ml.paths import portable, scrub
     from ml.predictor import CARD_FILE, LOGITS_AND_FEATURE_MAP, MODEL_FILE, Predictor, file_sha256
     from ml.preprocessing import load_image
     from ml.splits import split_by_lesion
@@ -278,6 +296,6 @@ def fuse(opts: FuseOptions, log=print) -> Path:
                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")},
     })
     card["training"] = {**trunk.card["training"], "data_hash": data_hash(df)}
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2))
+    (out / CARD_FILE).write_text(json.dumps(scrub(card), indent=2))
     log(f"wrote {out} in {time.time() - started:.0f} s")
     return out

@@ -31,3 +31,22 @@ def portable(path: str | Path | None, base: Path | None = None) -> str | None:
         except ValueError:
             continue
     return os.path.relpath(p.resolve(), (base or REPO_ROOT).resolve())
+
+
+def scrub(obj):
+    """A JSON document with every absolute path made portable: paths that exist here become relative
+    (``portable``), others (a finished run's scratch folder) keep only their last part."""
+    if isinstance(obj, dict):
+        return {k: scrub(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub(v) for v in obj]
+    if isinstance(obj, str) and "/" in obj:
+        return " ".join(_scrub_token(t) for t in obj.split(" "))
+    return obj
+
+
+def _scrub_token(token: str) -> str:
+    if not token.startswith("/"):
+        return token
+    p = Path(token)
+    return portable(p) if p.exists() else p.name
