@@ -82,6 +82,7 @@ def test_not_assessable_case_shows_reasons_and_no_diagnosis(uploaded_case, model
     assert TOP_CLASS not in content and "Most likely" not in content
     assert MEL not in content and "Top:" not in content
     assert "No AI diagnosis" in content
+    assert 'data-testid="heatmap"' not in content  # a refused image's heat-map would explain no opinion
     if which == "case":
         assert content.count("AI: not assessable — too blurred") == 2
     else:
@@ -98,6 +99,7 @@ def test_one_refused_image_among_judged_ones(uploaded_case, model_variant, clien
     assert content.index(MEL) < content.index(TOP_CLASS)
     assert content.count("Not assessable by the AI: too blurred") == 2  # the case's note and the image's card
     assert content.count("Top:") == 1  # only the judged image shows classes
+    assert content.count('data-testid="heatmap"') == 1  # and only its heat-map
 
 
 def test_confirm_on_the_page_is_refused_with_a_message(uploaded_case, model_variant, dermatologist_client):
