@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dermplatform.settings")
@@ -14,6 +14,17 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "requeue-unclassified-images": {"task": "diagnosis.tasks.requeue_unclassified", "schedule": 300.0},
 }
+
+
+def _connect_warmup() -> None:
+    # The worker loads and warms the active model before its first task (no cold start for the first upload).
+    from diagnosis import warmup
+
+    signals.worker_init.connect(warmup.warm_in_main_process, weak=False)
+    signals.worker_process_init.connect(warmup.warm_in_pool_process, weak=False)
+
+
+_connect_warmup()
 
 
 @app.task(name="dermplatform.ping", soft_time_limit=10, time_limit=20)

@@ -144,8 +144,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Tasks are acknowledged late: a message must outlive the longest task.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Tasks are acknowledged late: a message held by a worker that died comes back after the visibility
+        # timeout, a little above classify_image's hard time limit (60 s), and a worker looks every 10 s.
+        "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 75),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+        # An unreachable broker must fail a publish fast (an upload answers at once), not hang on connect.
+        "socket_connect_timeout": 2,
+    }
 CELERY_RESULT_BACKEND = envstr(
     "CELERY_RESULT_BACKEND",
     "" if not CELERY_BROKER_URL.startswith("filesystem://") else f"file://{_CELERY_FS / 'results'}",
@@ -156,9 +163,37 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"diagnosis.tasks.*": {"queue": "inference"}}
+# The sweep runs on "default": behind an inference backlog it would come too late.
+CELERY_TASK_ROUTES = {
+    "diagnosis.tasks.classify_image": {"queue": "inference"},
+    "diagnosis.tasks.requeue_unclassified": {"queue": "default"},
+}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A publish tries three times within a second; what did not reach the broker the sweep sends later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+# The sweep re-queues images whose task was lost (broker restarted, worker killed, broker down at upload).
+# One scheduler runs it for the whole deployment (`celery beat`). An image is lost when its task is neither
+# queued nor held by a worker and it was last queued more than the grace ago; after DERM_AI_MAX_ATTEMPTS failed
+# tries it is marked failed and left alone.
+DERM_SWEEP_INTERVAL = envint("DERM_SWEEP_INTERVAL", 30)  # seconds
+DERM_SWEEP_GRACE = envint("DERM_SWEEP_GRACE", 30)  # seconds
+DERM_AI_MAX_ATTEMPTS = envint("DERM_AI_MAX_ATTEMPTS", 3)
+# A task that meets a database error retries with exponential back-off and jitter, each wait at most
+# DERM_AI_RETRY_MAX_DELAY seconds (below the visibility timeout: a waiting task is held unacknowledged),
+# for about seven minutes in all: longer than a routine PostgreSQL restart or fail-over.
+DERM_AI_DB_RETRIES = envint("DERM_AI_DB_RETRIES", 12)
+DERM_AI_RETRY_MAX_DELAY = envint("DERM_AI_RETRY_MAX_DELAY", 45)
+CELERY_BEAT_SCHEDULE = {
+    "requeue-unclassified-images": {
+        "task": "diagnosis.tasks.requeue_unclassified",
+        "schedule": float(DERM_SWEEP_INTERVAL),
+        # A sweep that waited longer than the next one is useless.
+        "options": {"queue": "default", "expires": DERM_SWEEP_INTERVAL},
+    },
+}
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -185,6 +220,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- ML ----------------------------------------------------------------------
 DERM_MODEL_DIR = envstr("DERM_MODEL_DIR", "")  # empty: ml.DEFAULT_MODEL_DIR
+# LiteRT conversions of registered versions, by SHA-256 of the .keras file (rebuilt where missing).
+DERM_MODEL_CACHE_DIR = Path(envstr("DERM_MODEL_CACHE_DIR", str(VAR_DIR / "models")))
+# "litert" (convert and serve through LiteRT, Keras where conversion fails) or "keras" (e.g. on a GPU worker).
+DERM_INFERENCE_RUNTIME = envstr("DERM_INFERENCE_RUNTIME", "litert")
 
 # --- Security (hardened in production) ------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

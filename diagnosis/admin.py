@@ -5,8 +5,10 @@ from .models import ModelVersion, Prediction, Review
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["name", "sha256", "is_active", "registered_at"]
-    readonly_fields = ["name", "sha256", "directory", "classes", "card", "registered_at"]
+    list_display = ["name", "sha256", "is_active", "runtime", "registered_at"]
+    list_filter = ["runtime", "is_active"]
+    readonly_fields = ["name", "sha256", "directory", "classes", "card", "runtime", "litert_sha256", "runtime_note",
+                       "registered_at"]
     actions = ["make_active"]
 
     def has_add_permission(self, request):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .models import ModelVersion
+from .models.model_version import Runtime
 
 logger = logging.getLogger(__name__)
 _loaded: dict[str, object] = {}
@@ -39,6 +40,35 @@ def model_version_register(*, directory, activate: bool = False, notes: str = ""
             version.save(update_fields=["is_active"])
     if created:
         logger.info("registered model version %s", version)
+        model_version_convert(version)
+    return version
+
+
+def litert_path(version: ModelVersion) -> Path:
+    return Path(settings.DERM_MODEL_CACHE_DIR) / f"{version.sha256}.tflite"
+
+
+def model_version_convert(version: ModelVersion) -> ModelVersion:
+    """Convert the version's Keras file to LiteRT (once per cache folder) and record the outcome.
+
+    A model that does not convert keeps working through Keras; the reason is logged and shown in the admin.
+    """
+    from ml.predictor import file_sha256
+
+    if settings.DERM_INFERENCE_RUNTIME != "litert":
+        return version
+    path = litert_path(version)
+    try:
+        if not path.is_file():
+            from ml import Predictor
+            from ml.litert import convert
+
+            convert(Predictor.load(version.directory).model, path)
+        version.runtime, version.litert_sha256, version.runtime_note = Runtime.LITERT, file_sha256(path), ""
+    except Exception as exc:  # any conversion failure: serve with Keras rather than not at all
+        logger.warning("model %s does not convert to LiteRT, serving with Keras: %r", version, exc)
+        version.runtime, version.litert_sha256, version.runtime_note = Runtime.KERAS, "", f"LiteRT conversion failed: {exc!r}"[:2000]
+    version.save(update_fields=["runtime", "litert_sha256", "runtime_note"])
     return version
 
 
@@ -58,6 +88,23 @@ def predictor_for(version: ModelVersion):
             predictor = Predictor.load(version.directory)
             if predictor.sha256 != version.sha256:
                 raise RuntimeError(f"{version.directory} no longer holds model {version.sha256[:12]}")
+            _serve_with_litert(predictor, version)
             _loaded[version.sha256] = predictor
-            logger.info("loaded %r", predictor)
+            logger.info("loaded %r on %s", predictor, predictor.runtime)
         return predictor
+
+
+def _serve_with_litert(predictor, version: ModelVersion) -> None:
+    """Switch a loaded predictor to the version's LiteRT file when it has one that is intact here."""
+    from ml.predictor import file_sha256
+
+    if settings.DERM_INFERENCE_RUNTIME != "litert" or version.runtime_note:
+        return  # Keras asked for, or the conversion failed before: stay on Keras
+    path = litert_path(version)
+    if version.runtime != Runtime.LITERT or not path.is_file():
+        # Never converted (registered before LiteRT), or converted on another machine: convert here.
+        model_version_convert(version)
+    if version.runtime == Runtime.LITERT and path.is_file() and file_sha256(path) == version.litert_sha256:
+        predictor.use_litert(path)
+    else:
+        logger.warning("LiteRT file of %s missing or altered; serving with Keras", version)

@@ -67,6 +67,7 @@ class Predictor:
             kernel = model.get_layer("logits").get_weights()[0]
             self.cam_weights = kernel[: int(card["heatmap"]["feature_channels"])]
         self._forward = None
+        self.runtime = "keras"  # or "litert" once use_litert() succeeded
 
     @classmethod
     def load(cls, directory: str | Path) -> "Predictor":
@@ -86,6 +87,13 @@ class Predictor:
 
     def preprocess(self, images: Sequence[Image.Image]) -> np.ndarray:
         return np.stack([preprocess_image(img, self.spec) for img in images])
+
+    def use_litert(self, path: str | Path, num_threads: int | None = None) -> None:
+        """Serve through a LiteRT conversion of this model (see ml.litert) instead of Keras."""
+        from ml.litert import LiteRTRunner
+
+        self._forward = LiteRTRunner(path, num_threads)
+        self.runtime = "litert"
 
     def _call(self, x: np.ndarray, meta: np.ndarray | None):
         if self._forward is None:
