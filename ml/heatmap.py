@@ -84,14 +84,26 @@ def mass_inside(heat: np.ndarray, mask: np.ndarray) -> float:
     return float(heat[mask].sum()) / total if total > 0 else 0.0
 
 
+_JET: np.ndarray | None = None
+
+
+def _jet_lut() -> np.ndarray:
+    """The 256 jet colours once (the page's colour scale uses the same map)."""
+    global _JET
+    if _JET is None:
+        from matplotlib import colormaps
+
+        _JET = (colormaps["jet"](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.float32)
+    return _JET
+
+
 def overlay_png(rgb: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) -> bytes:
     """The heat-map (any resolution, [0, 1]) in jet colours over the image, as PNG bytes."""
-    from matplotlib import colormaps
-
     h, w = rgb.shape[:2]
     heat = heatmap if heatmap.shape == (h, w) else upsample(heatmap, (h, w))
-    coloured = colormaps["jet"](np.clip(heat, 0, 1))[..., :3] * 255
+    coloured = _jet_lut()[np.clip(np.rint(heat * 255), 0, 255).astype(np.uint8)]
     blended = np.clip((1 - alpha) * rgb.astype(np.float32) + alpha * coloured, 0, 255).astype(np.uint8)
     buf = io.BytesIO()
-    Image.fromarray(blended).save(buf, format="PNG")
+    # Fast deflate: a small heat-map PNG is not worth 4 ms of compression per image on the worker.
+    Image.fromarray(blended).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
