@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dermplatform
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run web worker test migrate demo services bench clean
+.PHONY: install run web worker beat test migrate demo services bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,16 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
-# Web server and Celery worker together; Ctrl-C stops both.
+# Web server, Celery worker and the scheduler together; Ctrl-C stops them.
 run: demo
 	scripts/run-platform.sh
 
 worker: install
-	$(VENV)/bin/celery -A dermplatform worker --beat --schedule var/celerybeat-schedule -Q default,inference --concurrency 1 --loglevel info
+	$(VENV)/bin/celery -A dermplatform worker -Q default,inference --concurrency 1 --loglevel info
+
+# The one scheduler of a deployment (the sweep of lost tasks): never run two.
+beat: install
+	$(VENV)/bin/celery -A dermplatform beat --schedule var/celerybeat-schedule --loglevel info
 
 test: install
 	scripts/ensure-services.sh

@@ -10,10 +10,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # "inference" is served by workers that hold the CNN in memory.
 app.conf.task_queues = (Queue("default"), Queue("inference"))
 app.autodiscover_tasks()
-# Safety net for lost messages (e.g. a Redis restart): run with `celery worker --beat` or `celery beat`.
-app.conf.beat_schedule = {
-    "requeue-unclassified-images": {"task": "diagnosis.tasks.requeue_unclassified", "schedule": 300.0},
-}
+# The sweep of lost tasks is CELERY_BEAT_SCHEDULE in the settings, run by one `celery beat` per deployment.
 
 
 def _connect_warmup() -> None:

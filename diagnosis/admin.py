@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import ModelVersion, Prediction, Review
+from .models import ClassificationJob, ModelVersion, Prediction, Review
 
 
 @admin.register(ModelVersion)
@@ -51,3 +51,9 @@ class PredictionAdmin(ImmutableAdmin):
 class ReviewAdmin(ImmutableAdmin):
     list_display = ["case", "reviewer", "decision", "diagnosis", "ai_diagnosis", "created_at"]
     list_filter = ["decision", "diagnosis"]
+
+
+@admin.register(ClassificationJob)
+class ClassificationJobAdmin(ImmutableAdmin):
+    list_display = ["image", "queued_at", "times_queued", "attempts", "failed_at", "failure_reason"]
+    list_filter = [("failed_at", admin.EmptyFieldListFilter)]

@@ -2,9 +2,10 @@ from django.db import models
 from django.db.models import Exists, F, Max, OuterRef, Q, Value, When
 from django.shortcuts import get_object_or_404
 
-from patients.models import Case, CaseStatus
+from patients.models import Case, CaseStatus, LesionImage
 
-from .models import Prediction
+from .model_registry import model_version_active
+from .models import ClassificationJob, Prediction
 from .models.prediction import Flag
 
 
@@ -58,3 +59,23 @@ def review_queue(*, user):
 
 def prediction_get(*, user, public_id) -> Prediction:
     return get_object_or_404(Prediction.objects.visible_to(user), public_id=public_id)
+
+
+def images_awaiting_classification(*, queued_before):
+    """Images of open cases still waiting for the active model, last sent to the queue before `queued_before`
+    (never sent: uploaded before it). Images the AI gave up on are not waiting."""
+    version = model_version_active()
+    return (
+        LesionImage.objects.filter(
+            case__archived_at__isnull=True, case__status__in=[CaseStatus.AWAITING_AI, CaseStatus.AI_FAILED]
+        )
+        .filter(Q(ai_job__queued_at__lt=queued_before) | Q(ai_job__queued_at__isnull=True, uploaded_at__lt=queued_before))
+        .exclude(predictions__model_version=version)
+        .exclude(ai_job__failed_at__isnull=False)
+        .order_by("uploaded_at", "pk")
+    )
+
+
+def images_failed(*, case):
+    """The case's images the AI gave up on, with the reason and attempt count (the case was scoped by the caller)."""
+    return ClassificationJob.objects.filter(image__case=case, failed_at__isnull=False).select_related("image")

@@ -3,11 +3,12 @@
 import io
 import logging
 import time
-from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
@@ -15,19 +16,24 @@ from dermplatform.accounts.models import Role
 from patients.models import BodySite, Case, CaseStatus, LesionImage, Sex
 
 from .model_registry import model_version_active, predictor_for
-from .models import ModelVersion, Prediction, Review, ReviewDecision
+from .models import ClassificationJob, ModelVersion, Prediction, Review, ReviewDecision
 from .models.prediction import FLAG_KEYS, Flag
 
 logger = logging.getLogger(__name__)
 
 
-def _case_status_after_prediction(case: Case, version: ModelVersion) -> None:
-    """A case is ready for review once every one of its images has a prediction from the version."""
+def _case_status_after_image(case: Case, version: ModelVersion) -> None:
+    """Once no image of the case waits for the AI, the case goes to review if any image has a prediction from
+    the version, and is "AI failed" if the AI gave up on every one (failure is per image)."""
     if case.status not in (CaseStatus.AWAITING_AI, CaseStatus.AI_FAILED):
         return
-    pending = case.images.exclude(predictions__model_version=version).exists()
-    if not pending:
-        case.status = CaseStatus.AWAITING_REVIEW
+    unclassified = case.images.exclude(predictions__model_version=version)
+    if unclassified.exclude(ai_job__failed_at__isnull=False).exists():
+        return
+    classified = case.images.filter(predictions__model_version=version).exists()
+    status = CaseStatus.AWAITING_REVIEW if classified else CaseStatus.AI_FAILED
+    if case.status != status:
+        case.status = status
         case.save(update_fields=["status", "updated_at"])
 
 
@@ -76,6 +82,8 @@ def image_classify(*, image_id: int) -> Prediction | None:
     existing = Prediction.objects.filter(image=image, model_version=version).first()
     if existing is not None:
         return existing
+    if ClassificationJob.objects.filter(image=image, failed_at__isnull=False).exists():
+        return None  # the AI gave up on it; only staff asking again (case_retry_classification) clears that
 
     predictor = predictor_for(version)
     started = time.perf_counter()
@@ -120,53 +128,96 @@ def image_classify(*, image_id: int) -> Prediction | None:
             # A re-delivered task finished first: keep its result.
             return Prediction.objects.get(image=image, model_version=version)
         # A not-assessable image still goes to the dermatologist, with its reason.
-        _case_status_after_prediction(case, version)
+        _case_status_after_image(case, version)
     return prediction
 
 
-@transaction.atomic
-def image_classification_failed(*, image_id: int, error: str) -> None:
+def images_enqueue(*, image_ids: list[int]) -> int:
+    """Send each image to the inference queue and record when and how often it was sent; returns how many went.
+
+    Runs after a commit (an upload or a retry already succeeded), so it never raises: at the first broker error
+    it stops, and what it did not send has no fresh `queued_at`, so the sweep sends it once the broker is back.
+    """
+    from .tasks import classify_image
+
+    sent = []
+    try:
+        with classify_image.app.producer_or_acquire() as producer:
+            for image_id in image_ids:
+                classify_image.apply_async(args=[image_id], producer=producer)
+                sent.append(image_id)
+    except Exception:
+        logger.warning(
+            "broker unreachable: %d of %d image(s) left for the sweep", len(image_ids) - len(sent), len(image_ids),
+            exc_info=True,
+        )
+    try:
+        ClassificationJob.objects.bulk_create([ClassificationJob(image_id=i) for i in sent], ignore_conflicts=True)
+        ClassificationJob.objects.filter(image_id__in=sent).update(
+            queued_at=timezone.now(), times_queued=F("times_queued") + 1
+        )
+    except DatabaseError:
+        logger.warning("could not record %d queued image(s)", len(sent), exc_info=True)
+    return len(sent)
+
+
+def _image_failed(*, image_id: int, error: str, final: bool) -> ClassificationJob | None:
     image = LesionImage.objects.filter(pk=image_id).first()
     if image is None:
-        return
-    case = Case.objects.select_for_update().get(pk=image.case_id)
-    if case.status == CaseStatus.AWAITING_AI:
-        case.status = CaseStatus.AI_FAILED
-        case.save(update_fields=["status", "updated_at"])
-    logger.error("classification of image %s failed: %s", image_id, error)
-
-
-def images_awaiting_classification(*, older_than: timedelta = timedelta(minutes=5)):
-    """Images of open cases still without a prediction from the active version (lost or failed tasks)."""
+        return None
     version = model_version_active()
-    return (
-        LesionImage.objects.filter(
-            case__archived_at__isnull=True,
-            case__status__in=[CaseStatus.AWAITING_AI, CaseStatus.AI_FAILED],
-            uploaded_at__lt=timezone.now() - older_than,
-        )
-        .exclude(predictions__model_version=version)
-        .order_by("uploaded_at")
-    )
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=image.case_id)
+        if Prediction.objects.filter(image=image, model_version=version).exists():
+            return None  # another delivery of its task succeeded
+        job, _ = ClassificationJob.objects.select_for_update().get_or_create(image=image)
+        if job.failed:
+            return job
+        job.attempts += 1
+        job.last_error = error
+        if final or job.attempts >= settings.DERM_AI_MAX_ATTEMPTS:
+            job.failed_at = timezone.now()
+            job.failure_reason = error
+        job.save()
+        if job.failed:
+            _case_status_after_image(case, version)
+    logger.error("classification of image %s failed (attempt %d%s): %s", image_id, job.attempts,
+                 ", giving up" if job.failed else "", error)
+    return job
+
+
+def image_attempt_failed(*, image_id: int, error: str) -> ClassificationJob | None:
+    """Count a failed try; after DERM_AI_MAX_ATTEMPTS of them the image is failed (its case's other images go on)."""
+    return _image_failed(image_id=image_id, error=error, final=False)
+
+
+def image_classification_failed(*, image_id: int, error: str) -> ClassificationJob | None:
+    """Give up on one image now, with the reason; its case's other images still go to review."""
+    return _image_failed(image_id=image_id, error=error, final=True)
 
 
 def case_retry_classification(*, case: Case, user) -> int:
-    """Staff ask the AI again for a case whose classification failed."""
-    from patients.services import enqueue_classification
-
+    """Staff ask the AI again for the images it failed on (or never classified) in an open case."""
     if user.role != Role.STAFF or user.clinic_id != case.patient.clinic_id:
         raise PermissionDenied("Only the clinic's staff can retry the AI.")
     version = model_version_active()
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        if case.is_archived or case.status != CaseStatus.AI_FAILED:
+        unclassified = case.images.exclude(predictions__model_version=version)
+        has_failed_images = unclassified.filter(ai_job__failed_at__isnull=False).exists()
+        retryable = case.status == CaseStatus.AI_FAILED or (case.status == CaseStatus.AWAITING_REVIEW and has_failed_images)
+        if case.is_archived or not retryable:
             raise ValidationError("Only an open case whose AI classification failed can be retried.")
-        pending = list(case.images.exclude(predictions__model_version=version).values_list("pk", flat=True))
+        pending = list(unclassified.values_list("pk", flat=True))
+        # A fresh start for each: the attempts count again from zero.
+        ClassificationJob.objects.filter(image_id__in=pending).update(
+            attempts=0, last_error="", failed_at=None, failure_reason=""
+        )
         # Nothing left to classify (the failure was on a copy of a finished task): it is ready for review.
         case.status = CaseStatus.AWAITING_AI if pending else CaseStatus.AWAITING_REVIEW
         case.save(update_fields=["status", "updated_at"])
-        for image_id in pending:
-            transaction.on_commit(lambda image_id=image_id: enqueue_classification(image_id), robust=True)
+        if pending:
+            transaction.on_commit(lambda: images_enqueue(image_ids=pending), robust=True)
     return len(pending)
 
 

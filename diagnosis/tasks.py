@@ -1,42 +1,103 @@
 import logging
+import random
 from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import InterfaceError, OperationalError
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils import timezone
 
-from . import services
+from . import broker, selectors, services
 
 logger = logging.getLogger(__name__)
 
+# Without a view into the broker (the file-system broker of `make run`), an image counts as lost this long
+# after it was queued.
+LOST_WITHOUT_BROKER_VIEW = timedelta(minutes=10)
 
-@shared_task(bind=True, name="diagnosis.tasks.classify_image", soft_time_limit=120, time_limit=180, max_retries=3)
+
+def retry_delay(retries: int) -> float:
+    """Exponential back-off with jitter: 5 s, 10 s, 20 s ... capped, each drawn from its upper half so that a
+    backlog failing together does not come back together."""
+    ceiling = min(settings.DERM_AI_RETRY_MAX_DELAY, 5 * 2**retries)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+# ignore_result: nobody reads it, and a result backend would talk to Redis before every publish.
+# Time limits below the visibility timeout (CELERY_VISIBILITY_TIMEOUT): see settings.
+@shared_task(
+    bind=True, name="diagnosis.tasks.classify_image", soft_time_limit=50, time_limit=60, ignore_result=True,
+    max_retries=None,
+)
 def classify_image(self, image_id: int) -> str | None:
     """Classify one stored LesionImage with the active model (acknowledged late: a dying worker loses nothing)."""
     try:
         prediction = services.image_classify(image_id=image_id)
     except (OperationalError, InterfaceError) as exc:
-        # The database blinked: the same task later does the whole job again.
-        raise self.retry(exc=exc, countdown=5 * 2**self.request.retries)
+        # The database is restarting or failing over: the same task does the whole job again later. Nothing is
+        # counted against the image; only after minutes of this does the task give up.
+        if self.request.retries < settings.DERM_AI_DB_RETRIES:
+            raise self.retry(exc=exc, countdown=retry_delay(self.request.retries))
+        _give_up(image_id, f"database unavailable after {self.request.retries} retries: {exc}")
+        raise
     except SoftTimeLimitExceeded:
-        services.image_classification_failed(image_id=image_id, error="time limit exceeded")
+        _attempt_failed(self, image_id, "time limit exceeded")
+        raise
+    except FileNotFoundError as exc:
+        _attempt_failed(self, image_id, f"stored image file is missing ({exc})")
         raise
     except Exception as exc:
-        services.image_classification_failed(image_id=image_id, error=repr(exc))
+        _attempt_failed(self, image_id, repr(exc))
         raise
     return str(prediction.public_id) if prediction else None
 
 
-@shared_task(name="diagnosis.tasks.requeue_unclassified", soft_time_limit=60, time_limit=90)
-def requeue_unclassified(older_than_minutes: int = 5) -> int:
-    """Send again images whose task was lost (a Redis restart, a broker outage at upload time)."""
-    from patients.services import enqueue_classification
+def _attempt_failed(task, image_id: int, error: str) -> None:
+    """Count the failed try against the image; try again after a back-off unless that was its last."""
+    try:
+        job = services.image_attempt_failed(image_id=image_id, error=error)
+    except DatabaseError:
+        logger.warning("could not record the failure of image %s; the sweep will send it again", image_id)
+        return
+    if job is not None and not job.failed:
+        raise task.retry(countdown=retry_delay(job.attempts - 1))
 
-    image_ids = list(
-        services.images_awaiting_classification(older_than=timedelta(minutes=older_than_minutes)).values_list("pk", flat=True)
+
+def _give_up(image_id: int, error: str) -> None:
+    try:
+        services.image_classification_failed(image_id=image_id, error=error)
+    except DatabaseError:
+        # Still no database: the image keeps waiting, and the sweep sends it again once the database is back.
+        logger.error("gave up on image %s and could not record it: %s", image_id, error)
+
+
+@shared_task(name="diagnosis.tasks.requeue_unclassified", soft_time_limit=60, time_limit=90, ignore_result=True)
+def requeue_unclassified(grace_seconds: int | None = None) -> int:
+    """Send again the images whose task was lost (broker restarted without persistence, worker killed, broker
+    down at upload): waiting for the AI, last queued more than the grace ago, and with no message in the broker.
+
+    Images merely waiting in a backlog have their message in the queue, and those a worker holds (running, or
+    waiting out a retry's countdown) are in the broker's unacknowledged set: both are left alone.
+    """
+    from celery import current_app
+
+    grace = timedelta(seconds=settings.DERM_SWEEP_GRACE if grace_seconds is None else grace_seconds)
+    # The broker first, then the database: an image finished in between has its prediction by then.
+    try:
+        in_broker = broker.queued_image_ids(current_app)
+    except Exception:
+        logger.warning("broker unreachable: no sweep this time", exc_info=True)
+        return 0
+    now = timezone.now()
+    due = selectors.images_awaiting_classification(
+        queued_before=now - (grace if in_broker is not None else max(grace, LOST_WITHOUT_BROKER_VIEW))
     )
-    for image_id in image_ids:
-        enqueue_classification(image_id)
-    if image_ids:
-        logger.warning("re-queued %d image(s) without a prediction", len(image_ids))
-    return len(image_ids)
+    if in_broker:
+        due = due.exclude(pk__in=in_broker)
+    image_ids = list(due.values_list("pk", flat=True)[:1000])
+    if not image_ids:
+        return 0
+    sent = services.images_enqueue(image_ids=image_ids)
+    logger.warning("re-queued %d lost image(s)", sent)
+    return sent

@@ -5,7 +5,6 @@ clinic, so a mistake in a view cannot write across clinics.
 """
 
 import uuid
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from .imaging import clean_image, read_upload
 from .models import Case, CaseStatus, LesionImage, Patient
+from .signals import images_stored
 
 MAX_FILES_PER_UPLOAD = 20
 
@@ -159,9 +159,9 @@ def images_upload(*, case: Case, files, uploaded_by) -> list[LesionImage]:
             stored = [_store_image(case, image, uploaded_by) for image in cleaned]
             case.status = CaseStatus.AWAITING_AI
             case.save(update_fields=["status", "updated_at"])
-            for lesion_image in stored:
-                # robust: a broker outage after commit must not turn a stored upload into an error.
-                transaction.on_commit(partial(enqueue_classification, lesion_image.pk), robust=True)
+            image_ids = [lesion_image.pk for lesion_image in stored]
+            # robust: nothing that happens after the commit (a broker outage) turns a stored upload into an error.
+            transaction.on_commit(lambda: _announce_stored(image_ids), robust=True)
     except IntegrityError:
         # A concurrent upload of the same bytes won the race.
         raise ValidationError("This exact image is already in the case.", code="duplicate") from None
@@ -186,8 +186,6 @@ def _store_image(case: Case, image, uploaded_by) -> LesionImage:
     return lesion_image
 
 
-def enqueue_classification(image_id: int) -> None:
-    """Send the image to the inference queue (called after commit)."""
-    from diagnosis.tasks import classify_image
-
-    classify_image.apply_async(args=[image_id], queue="inference")
+def _announce_stored(image_ids: list[int]) -> None:
+    """After commit: the AI pipeline (diagnosis) queues the images; what it cannot queue, its sweep finds."""
+    images_stored.send(sender=LesionImage, image_ids=image_ids)

@@ -146,9 +146,23 @@ class CaseAiSummarySerializer(serializers.Serializer):
         ref_name = "CaseAiSummary"
 
 
+class FailedImageSerializer(serializers.Serializer):
+    image = serializers.UUIDField(source="image.public_id", help_text="The image's public id.")
+    reason = serializers.CharField(source="failure_reason", help_text="Why the AI gave up on it.")
+    attempts = serializers.IntegerField(help_text="Tries that ended in an error.")
+    failed_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "FailedImage"
+
+
 class CaseAiSerializer(serializers.Serializer):
     case = serializers.UUIDField(help_text="The case's public id.")
     status = serializers.ChoiceField(choices=CaseStatus.choices, help_text="The case's status.")
+    failed_images = FailedImageSerializer(
+        many=True,
+        help_text="Images the AI gave up on, with the reason: failure is per image, the others still go to review.",
+    )
     summary = CaseAiSummarySerializer(
         allow_null=True,
         help_text=(

@@ -38,7 +38,12 @@ class CaseAiApi(ClinicalApi):
     )
     def get(self, request, public_id):
         case = patient_selectors.case_get(user=request.user, public_id=public_id)
-        data = {"case": case.public_id, "status": case.status, "summary": services.case_ai_summary(case)}
+        data = {
+            "case": case.public_id,
+            "status": case.status,
+            "failed_images": selectors.images_failed(case=case),
+            "summary": services.case_ai_summary(case),
+        }
         return Response(CaseAiSerializer(data, context={"request": request}).data)
 
 
@@ -152,8 +157,8 @@ class CaseRetryAiApi(ClinicalApi):
         request=None,
         responses={202: OutputSerializer},
         description=(
-            "Send a case whose AI classification failed back to the AI (clinic staff only). "
-            "400 when the case is not in ai_failed."
+            "Send the images the AI failed on back to it (clinic staff only): a case in ai_failed, or one awaiting "
+            "review with failed images. 400 otherwise."
         ),
     )
     def post(self, request, public_id):

@@ -53,7 +53,7 @@ def test_a_lost_message_is_queued_again(celery_worker_process, case, staff, acti
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_AI
 
-    assert requeue_unclassified(older_than_minutes=0) == 1
+    assert requeue_unclassified(grace_seconds=0) == 1
     assert _wait_for(lambda: Prediction.objects.filter(image=image).exists()), celery_worker_process.log_path.read_text()[-3000:]
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_REVIEW

@@ -45,14 +45,16 @@ def classified_case(user, patient, colors=((200, 100, 50),)):
 
 
 def failed_case(user, patient, colors=((30, 60, 90),), classified=0):
-    """A case whose AI failed on its last image (the first `classified` images did get a prediction)."""
+    """A case whose AI failed on its images but the first `classified`: "AI failed" when it failed on every one,
+    else awaiting review with the others."""
     case = make_case(user, patient)
     images = [make_image(user, case, color=color) for color in colors]
     for image in images[:classified]:
         diagnosis_services.image_classify(image_id=image.pk)
-    diagnosis_services.image_classification_failed(image_id=images[-1].pk, error="test: worker died")
+    for image in images[classified:]:
+        diagnosis_services.image_classification_failed(image_id=image.pk, error="test: worker died")
     case.refresh_from_db()
-    assert case.status == CaseStatus.AI_FAILED
+    assert case.status == (CaseStatus.AWAITING_REVIEW if classified else CaseStatus.AI_FAILED)
     return case
 
 
@@ -261,7 +263,21 @@ def test_ai_opinion_before_any_prediction_is_null_with_the_reason(api_as, dermat
             make_image(staff, case)
     response = api_as(dermatologist).get(f"/api/cases/{case.public_id}/ai/")
     assert response.status_code == 200
-    assert response.json() == {"case": str(case.public_id), "status": state_name, "summary": None}
+    body = response.json()
+    failed = body.pop("failed_images")
+    assert body == {"case": str(case.public_id), "status": state_name, "summary": None}
+    if state_name == "ai_failed":
+        (image,) = case.images.all()
+        assert [(f["image"], f["reason"], f["attempts"]) for f in failed] == [(str(image.public_id), "test: worker died", 1)]
+    else:
+        assert failed == []
+
+
+def test_ai_opinion_shows_the_failed_image_beside_the_others(api_as, dermatologist, staff, active_model):
+    case = failed_case(staff, make_patient(staff), colors=[(200, 100, 50), (10, 10, 10)], classified=1)
+    body = api_as(dermatologist).get(f"/api/cases/{case.public_id}/ai/").json()
+    assert body["status"] == "awaiting_review" and len(body["summary"]["predictions"]) == 1
+    assert [f["reason"] for f in body["failed_images"]] == ["test: worker died"]
 
 
 # --- heat-maps ---------------------------------------------------------------
@@ -466,14 +482,14 @@ def test_retry_sends_unclassified_images_back_to_the_ai(
     assert response.json() == {"case": str(case.public_id), "status": "awaiting_ai", "count": 2}
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_AI
-    assert len(callbacks) == 2  # one per image without a prediction, none for the classified one
+    assert len(callbacks) == 1
 
-    # The callbacks queue exactly those images (run here against a stub, not Celery).
+    # The callback queues exactly the images without a prediction (run here against a stub, not Celery).
     queued = []
-    monkeypatch.setattr("diagnosis.tasks.classify_image.apply_async", lambda args, queue: queued.append((args, queue)))
+    monkeypatch.setattr("diagnosis.tasks.classify_image.apply_async", lambda args, producer: queued.append(args))
     for callback in callbacks:
         callback()
-    assert sorted(queued) == [([pk], "inference") for pk in pending]
+    assert sorted(queued) == [[pk] for pk in pending]
 
 
 @pytest.mark.parametrize("status_name", ["awaiting_ai", "awaiting_review"])

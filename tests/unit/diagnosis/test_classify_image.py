@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from diagnosis import services
-from diagnosis.models import Prediction
+from diagnosis.models import ClassificationJob, Prediction
 from ml import MALIGNANT_CLASSES
 from ml.predictor import file_sha256
 from patients.models import CaseStatus
@@ -58,32 +58,76 @@ def test_predictions_are_never_edited(uploaded_case, active_model):
         prediction.save()
 
 
-def test_failure_marks_the_case(uploaded_case, active_model):
-    services.image_classification_failed(image_id=uploaded_case.images.first().pk, error="boom")
+def test_failure_is_per_image(uploaded_case, active_model):
+    first, second = uploaded_case.images.all()
+    job = services.image_classification_failed(image_id=first.pk, error="boom")
+    assert job.failed and job.failure_reason == "boom" and job.attempts == 1
+    uploaded_case.refresh_from_db()
+    assert uploaded_case.status == CaseStatus.AWAITING_AI  # the other image is still on its way
+    services.image_classify(image_id=second.pk)
+    uploaded_case.refresh_from_db()
+    assert uploaded_case.status == CaseStatus.AWAITING_REVIEW
+    assert services.image_classify(image_id=first.pk) is None  # given up: a late copy of its task does nothing
+
+
+def test_every_image_failed_fails_the_case(uploaded_case, active_model):
+    for image in uploaded_case.images.all():
+        services.image_classification_failed(image_id=image.pk, error="boom")
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AI_FAILED
+
+
+def test_an_image_fails_after_max_attempts(uploaded_case, active_model, settings):
+    settings.DERM_AI_MAX_ATTEMPTS = 3
+    image = uploaded_case.images.first()
+    for attempt in (1, 2):
+        job = services.image_attempt_failed(image_id=image.pk, error="boom")
+        assert job.attempts == attempt and not job.failed
+    job = services.image_attempt_failed(image_id=image.pk, error="still boom")
+    assert job.attempts == 3 and job.failed and job.failure_reason == "still boom"
+
+
+def test_a_classified_image_is_not_failed_by_a_late_copy(uploaded_case, active_model):
+    image = uploaded_case.images.first()
+    services.image_classify(image_id=image.pk)
+    assert services.image_classification_failed(image_id=image.pk, error="late") is None
 
 
 def test_lost_tasks_are_found_again(uploaded_case, active_model):
     from datetime import timedelta
 
-    lost = services.images_awaiting_classification(older_than=timedelta(0))
-    assert set(lost) == set(uploaded_case.images.all())
-    services.image_classify(image_id=uploaded_case.images.first().pk)
-    assert services.images_awaiting_classification(older_than=timedelta(0)).count() == 1
-    assert services.images_awaiting_classification(older_than=timedelta(hours=1)).count() == 0
+    from django.utils import timezone
+
+    from diagnosis.selectors import images_awaiting_classification
+
+    now = timezone.now()
+    assert set(images_awaiting_classification(queued_before=now)) == set(uploaded_case.images.all())
+    first, second = uploaded_case.images.all()
+    services.image_classify(image_id=first.pk)
+    assert list(images_awaiting_classification(queued_before=now)) == [second]
+    assert not images_awaiting_classification(queued_before=now - timedelta(hours=1)).exists()
+    # Queued again just now: not due until the grace has passed.
+    ClassificationJob.objects.create(image=second, queued_at=now, times_queued=2)
+    assert not images_awaiting_classification(queued_before=now - timedelta(seconds=1)).exists()
+    assert list(images_awaiting_classification(queued_before=now + timedelta(seconds=1))) == [second]
+    services.image_classification_failed(image_id=second.pk, error="boom")
+    assert not images_awaiting_classification(queued_before=now + timedelta(seconds=1)).exists()
 
 
 def test_retry_queues_only_unclassified_images(uploaded_case, active_model, staff, django_capture_on_commit_callbacks):
     first = uploaded_case.images.first()
     services.image_classify(image_id=first.pk)
-    services.image_classification_failed(image_id=first.pk, error="boom")
+    second = uploaded_case.images.exclude(pk=first.pk).get()
+    services.image_classification_failed(image_id=second.pk, error="boom")
     uploaded_case.refresh_from_db()
+    assert uploaded_case.status == CaseStatus.AWAITING_REVIEW  # the first image's opinion goes to review
     with django_capture_on_commit_callbacks() as callbacks:
         assert services.case_retry_classification(case=uploaded_case, user=staff) == 1
     assert len(callbacks) == 1
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_AI
+    second.ai_job.refresh_from_db()
+    assert not second.ai_job.failed and second.ai_job.attempts == 0  # a fresh start
 
 
 def test_retry_with_everything_classified_moves_to_review(uploaded_case, active_model, staff):

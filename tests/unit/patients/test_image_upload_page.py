@@ -6,6 +6,7 @@ from django.urls import reverse
 from PIL import Image
 
 from patients.models import CaseStatus, LesionImage, StoredFile
+from patients.signals import images_stored
 from tests.images import bad_uploads, jpeg_bytes, png_bytes, upload
 from tests.unit.patients.test_imaging import exif_rotated_with_gps
 
@@ -16,14 +17,26 @@ def _post(client, case, *files):
     return client.post(reverse("patients:image_upload", args=[case.public_id]), {"images": list(files)})
 
 
-def test_upload_several_images_stores_them_and_queues_each_once(staff_client, case, django_capture_on_commit_callbacks):
+def test_upload_several_images_stores_them_and_queues_each_once(
+    staff_client, case, django_capture_on_commit_callbacks, monkeypatch
+):
     with django_capture_on_commit_callbacks() as callbacks:
         response = _post(staff_client, case, upload(jpeg_bytes(seed=1)), upload(png_bytes(), "b.png", "image/png"))
     assert response.status_code == 302
     assert case.images.count() == 2
-    assert len(callbacks) == 2  # one classification per stored image, sent after commit
+    assert len(callbacks) == 1  # after commit: one announcement of every stored image
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_AI
+
+    announced = []
+    receiver = lambda sender, image_ids, **kwargs: announced.append(sorted(image_ids))  # noqa: E731
+    images_stored.connect(receiver, weak=False)
+    monkeypatch.setattr("diagnosis.services.images_enqueue", lambda image_ids: None)  # no broker in unit tests
+    try:
+        callbacks[0]()
+    finally:
+        images_stored.disconnect(receiver)
+    assert announced == [sorted(case.images.values_list("pk", flat=True))]
 
 
 @pytest.mark.parametrize(("kind", "data", "name", "message"), bad_uploads(), ids=[b[0] for b in bad_uploads()])

@@ -1,0 +1,50 @@
+"""What the broker holds for classify_image, so that the sweep re-queues only what is really lost."""
+
+import base64
+import json
+import logging
+
+logger = logging.getLogger(__name__)
+
+CLASSIFY_TASK = "diagnosis.tasks.classify_image"
+
+
+def _image_id(payload) -> int | None:
+    """The image id of a kombu Redis message (a dict, or a JSON string of one), None for other tasks."""
+    message = json.loads(payload) if isinstance(payload, (str, bytes)) else payload
+    if message.get("headers", {}).get("task") != CLASSIFY_TASK:
+        return None
+    body = message["body"]
+    if message.get("properties", {}).get("body_encoding") == "base64":
+        body = base64.b64decode(body)
+    args = json.loads(body)[0]
+    return int(args[0]) if args else None
+
+
+def queued_image_ids(app, queue: str = "inference") -> set[int] | None:
+    """Ids of the images with a classify_image message in Redis: waiting in the queue (every priority level) or
+    delivered and not yet acknowledged (running, or held by a worker until a retry's countdown ends).
+
+    None when the broker is not Redis: there is no looking, and the caller must go by time alone.
+    """
+    with app.connection_for_read() as connection:
+        if connection.transport.driver_type != "redis":
+            return None
+        channel = connection.default_channel
+        keys = [queue] + [f"{queue}{channel.sep}{step}" for step in channel.priority_steps if step]
+        # One MULTI/EXEC: a message moving from the queue to the unacknowledged set is seen in one of them.
+        pipe = channel.client.pipeline(transaction=True)
+        for key in keys:
+            pipe.lrange(key, 0, -1)
+        pipe.hvals(channel.unacked_key)
+        *queued, unacked = pipe.execute()
+    ids = set()
+    for raw in [m for messages in queued for m in messages] + [json.loads(u)[0] for u in unacked]:
+        try:
+            image_id = _image_id(raw)
+        except (ValueError, KeyError, IndexError, TypeError):
+            logger.warning("unreadable message in the broker; ignored")
+            continue
+        if image_id is not None:
+            ids.add(image_id)
+    return ids

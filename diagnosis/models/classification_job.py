@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class ClassificationJob(models.Model):
+    """The AI pipeline's bookkeeping for one image: when it was queued, how often, and how its tries went.
+
+    The sweep reads it to tell an image that is really lost from one merely waiting in a backlog, and to stop
+    after `attempts` failed tries; `failed_at` and `failure_reason` are what the image shows as "AI failed".
+    """
+
+    image = models.OneToOneField(
+        "patients.LesionImage", on_delete=models.CASCADE, primary_key=True, related_name="ai_job"
+    )
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="When its task last reached the broker.")
+    times_queued = models.PositiveIntegerField(default=0, help_text="Tasks sent for it: upload, sweep, staff retry.")
+    attempts = models.PositiveIntegerField(default=0, help_text="Tries that ended in an error.")
+    last_error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="When the AI gave up on it.")
+    failure_reason = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"AI job of image {self.image_id}"
+
+    @property
+    def failed(self) -> bool:
+        return self.failed_at is not None
