@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import ClassificationJob, ModelVersion, Prediction, Review
 
@@ -45,6 +47,16 @@ class PredictionAdmin(ImmutableAdmin):
         "model_version", "created_at",
     ]
     list_filter = ["mel_flag", "malignant_flag", "assessable", "top_class", "model_version"]
+    # The heat-map goes through its access-checked view: the database storage has no URL (and S3's would be public).
+    exclude = ["heatmap"]
+    readonly_fields = ["heatmap_link"]
+
+    @admin.display(description="Heat-map")
+    def heatmap_link(self, prediction):
+        if not prediction.heatmap:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("diagnosis:heatmap", args=[prediction.public_id]),
+                           prediction.heatmap.name)
 
 
 @admin.register(Review)

@@ -3,6 +3,10 @@ from django.utils.html import format_html
 
 from .models import Case, LesionImage, Patient
 
+# Stored files are shown through the access-checked views, never their storage URL: the database storage has
+# none, and an S3 URL would be public.
+FILE_FIELDS = {"image", "thumbnail"}
+
 
 class ReadOnlyImageInline(admin.TabularInline):
     model = LesionImage
@@ -46,7 +50,8 @@ class LesionImageAdmin(admin.ModelAdmin):
     """Image bytes and their hashes are evidence: read-only here."""
 
     list_display = ["public_id", "case", "content_type", "width", "height", "uploaded_at"]
-    readonly_fields = [f.name for f in LesionImage._meta.fields] + ["preview"]
+    exclude = sorted(FILE_FIELDS)
+    readonly_fields = [f.name for f in LesionImage._meta.fields if f.name not in FILE_FIELDS] + ["preview", "original"]
 
     def has_add_permission(self, request):
         return False
@@ -57,6 +62,10 @@ class LesionImageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Image")
+    @admin.display(description="Thumbnail")
     def preview(self, image):
         return format_html('<img src="{}" alt="thumbnail">', image.thumbnail_url())
+
+    @admin.display(description="Image")
+    def original(self, image):
+        return format_html('<a href="{}">{}</a>', image.content_url(), image.image.name)

@@ -62,6 +62,7 @@ class PredictionHeatmapApi(ImageBytesApi):
 
 class ReviewQueueApi(ClinicalListApi):
     permission_classes = [DermatologistApiPermission]
+    serializer_class = ReviewQueueEntrySerializer
 
     def get_queryset(self):
         return selectors.review_queue(user=self.request.user)

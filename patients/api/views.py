@@ -53,7 +53,16 @@ class ClinicalApi(ClinicalApiMixin, APIView):
 
 
 class ClinicalListApi(ClinicalApiMixin, GenericAPIView):
-    """List endpoints: django-filter FilterSet on a visible_to() queryset, paginated."""
+    """List endpoints: django-filter FilterSet on a visible_to() queryset, paginated.
+
+    serializer_class is the list's output; a view's nested InputSerializer describes its POST. The browsable API
+    and OPTIONS ask get_serializer() for both (without them they answer 500).
+    """
+
+    def get_serializer_class(self):
+        if self.request is not None and self.request.method == "POST" and hasattr(self, "InputSerializer"):
+            return self.InputSerializer
+        return super().get_serializer_class()
 
     def list_response(self, queryset, serializer_class):
         page = self.paginate_queryset(self.filter_queryset(queryset))
@@ -73,6 +82,7 @@ class ArchiveInputSerializer(serializers.Serializer):
 
 class PatientListCreateApi(ClinicalListApi):
     filterset_class = PatientFilter
+    serializer_class = PatientSerializer
 
     class InputSerializer(serializers.Serializer):
         medical_record_number = serializers.CharField(max_length=64)
@@ -144,6 +154,7 @@ class PatientArchiveApi(ClinicalApi):
 
 class CaseListCreateApi(ClinicalListApi):
     filterset_class = CaseFilter
+    serializer_class = CaseSerializer
 
     class InputSerializer(serializers.Serializer):
         patient = serializers.UUIDField(help_text="The patient's public id.")
@@ -217,6 +228,7 @@ class CaseArchiveApi(ClinicalApi):
 
 class CaseImagesApi(ClinicalListApi):
     parser_classes = [MultiPartParser, FormParser]
+    serializer_class = LesionImageSerializer
 
     class InputSerializer(serializers.Serializer):
         images = serializers.ListField(
