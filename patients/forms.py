@@ -27,9 +27,20 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Cleans the list of files a multiple input sends (a plain FileField reads a list as "no file submitted")."""
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return super().clean(data, initial)
+
+
 class ImageUploadForm(forms.Form):
-    images = forms.FileField(
-        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png", "multiple": True}),
+    # The bytes are validated by patients.services.images_upload, which decodes them.
+    images = MultipleFileField(
+        label="Dermoscopic images",
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png", "multiple": True, "aria-describedby": "upload-help"}),
         required=False,
         help_text="JPEG or PNG, up to 20 MB each; several at once.",
     )

@@ -26,17 +26,30 @@ def case_create(request, patient_id):
     return render(request, "patients/case_form.html", {"form": form, "patient": patient, "title": "Open case"})
 
 
+# Session key: why the last upload to a case was refused, shown once on the case page it redirects to.
+UPLOAD_REFUSED = "upload_refused"
+
+
+def _upload_errors(request, case) -> list[str]:
+    refused = request.session.get(UPLOAD_REFUSED)
+    if not refused or refused.get("case") != str(case.public_id):
+        return []
+    del request.session[UPLOAD_REFUSED]
+    return refused["errors"]
+
+
 @role_required(Role.STAFF, Role.DERMATOLOGIST)
-def case_detail(request, public_id, upload_form=None, status=200):
+def case_detail(request, public_id):
     case = selectors.case_get(user=request.user, public_id=public_id)
     context = {
         "case": case,
         "patient": case.patient,
         "images": case.images.select_related("uploaded_by").prefetch_related("predictions"),
-        "upload_form": upload_form or ImageUploadForm(),
+        "upload_form": ImageUploadForm(),
+        "upload_errors": _upload_errors(request, case),
         "archive_form": ArchiveForm(),
     }
-    return render(request, "patients/case_detail.html", context, status=status)
+    return render(request, "patients/case_detail.html", context)
 
 
 @role_required(Role.STAFF)

@@ -10,7 +10,7 @@ from dermplatform.accounts.permissions import role_required
 
 from .. import selectors, services
 from ..forms import ImageUploadForm
-from .cases import case_detail
+from .cases import UPLOAD_REFUSED
 
 IMAGE_READERS = (Role.STAFF, Role.DERMATOLOGIST, Role.ADMIN)
 
@@ -36,9 +36,10 @@ def image_upload(request, public_id):
     try:
         stored = services.images_upload(case=case, files=form.files_list(), uploaded_by=request.user)
     except ValidationError as exc:
-        for message in exc.messages:
-            form.add_error("images", message)
-        return case_detail(request, public_id=public_id, upload_form=form, status=400)
+        # Redirect either way, so that a refresh never sends the files again; the case page shows why they
+        # were refused next to the upload form (a browser forgets the chosen files anyway).
+        request.session[UPLOAD_REFUSED] = {"case": str(case.public_id), "errors": exc.messages}
+        return redirect(f"{case.get_absolute_url()}#upload-errors")
     messages.success(request, f"{len(stored)} image(s) stored; the AI second opinion is on its way.")
     return redirect(case)
 
