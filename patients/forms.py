@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 
 from .models import BodySite, Case, Patient
 
@@ -8,6 +9,11 @@ class PatientForm(forms.ModelForm):
         model = Patient
         fields = ["medical_record_number", "first_name", "last_name", "date_of_birth", "sex"]
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser's date picker stops at today; Patient.clean() refuses a future date whatever sends it.
+        self.fields["date_of_birth"].widget.attrs["max"] = timezone.localdate().isoformat()
 
 
 class CaseForm(forms.ModelForm):

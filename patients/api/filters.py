@@ -24,10 +24,12 @@ class PatientFilter(_ArchivedFilterSet):
     search = filters.CharFilter(
         method="_search", help_text="Exact medical record number, or words of the first or last name."
     )
+    # The patient list page's parameter, so that a page's query string works on the API too.
+    q = filters.CharFilter(method="_search", help_text="The same as `search` (the patient list page's name for it).")
 
     class Meta:
         model = Patient
-        fields = ["search", "include_archived"]
+        fields = ["search", "q", "include_archived"]
 
     def _search(self, queryset, name, value):
         return queryset.search(value)

@@ -88,7 +88,7 @@ class PatientListCreateApi(ClinicalListApi):
         medical_record_number = serializers.CharField(max_length=64)
         first_name = serializers.CharField(max_length=100)
         last_name = serializers.CharField(max_length=100)
-        date_of_birth = serializers.DateField()
+        date_of_birth = serializers.DateField(help_text="Not in the future.")
         sex = serializers.ChoiceField(choices=Sex.choices, default=Sex.UNKNOWN)
 
         class Meta:
@@ -114,7 +114,7 @@ class PatientDetailApi(ClinicalApi):
         medical_record_number = serializers.CharField(max_length=64, required=False)
         first_name = serializers.CharField(max_length=100, required=False)
         last_name = serializers.CharField(max_length=100, required=False)
-        date_of_birth = serializers.DateField(required=False)
+        date_of_birth = serializers.DateField(required=False, help_text="Not in the future.")
         sex = serializers.ChoiceField(choices=Sex.choices, required=False)
 
         class Meta:

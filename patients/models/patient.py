@@ -1,8 +1,10 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from .archivable import Archivable, ClinicScopedQuerySet
 
@@ -50,6 +52,11 @@ class Patient(Archivable):
 
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name} ({self.medical_record_number})"
+
+    def clean(self):
+        # In clean() rather than a field validator: "today" moves, and a validator would be frozen into migrations.
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."}, code="future")
 
     @property
     def full_name(self) -> str:

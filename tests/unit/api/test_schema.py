@@ -38,7 +38,7 @@ def test_schema_documents_filters_pagination_and_upload(schema):
     case_list = schema["paths"]["/api/cases/"]["get"]
     assert {"patient", "status", "body_site", "include_archived", "page"} <= {p["name"] for p in case_list["parameters"]}
     patient_list = schema["paths"]["/api/patients/"]["get"]
-    assert {"search", "include_archived", "page"} <= {p["name"] for p in patient_list["parameters"]}
+    assert {"search", "q", "include_archived", "page"} <= {p["name"] for p in patient_list["parameters"]}
     upload = schema["paths"]["/api/cases/{public_id}/images/"]["post"]
     assert list(upload["requestBody"]["content"]) == ["multipart/form-data"]
     assert set(schema["paths"]["/api/images/{public_id}/content/"]["get"]["responses"]["200"]["content"]) == {
