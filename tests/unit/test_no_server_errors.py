@@ -6,61 +6,26 @@ not know yet gets a random id and must answer 404, not 500. The API is also aske
 and with OPTIONS, as a browser or a client discovering it would.
 """
 
-import io
 import re
 import uuid
 
 import pytest
 from django.contrib import admin
-from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from PIL import Image
 
-from diagnosis import services as diagnosis_services
-from diagnosis.models import ClassificationJob, ModelVersion, Prediction
-from patients import services
-from patients.models import CaseStatus
-from tests.factories import CaseFactory, PatientFactory
-from tests.images import jpeg_bytes, upload
+from tests.clinical_world import clinical_world
 
 pytestmark = pytest.mark.django_db
 
 ROLES = {"staff": "staff", "dermatologist": "dermatologist", "admin": "admin_user"}
-CLASSES = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]
 # The object a path parameter names, by the word just before it (…/cases/<uuid:public_id>/ is a case).
 OBJECT_BY_SEGMENT = {"patients": "patient", "cases": "case", "images": "image", "predictions": "prediction"}
 PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 
-def _png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (32, 32), (255, 0, 0)).save(out, format="PNG")
-    return out.getvalue()
-
-
 @pytest.fixture
 def world(staff, dermatologist, django_capture_on_commit_callbacks):
-    """A patient, a case, an image, a prediction with a heat-map and a review, made as the platform makes them."""
-    patient = PatientFactory(clinic=staff.clinic, created_by=staff)
-    case = CaseFactory(patient=patient, created_by=staff)
-    with django_capture_on_commit_callbacks():
-        (image,) = services.images_upload(case=case, files=[upload(jpeg_bytes(seed=7))], uploaded_by=staff)
-    version = ModelVersion.objects.create(
-        name="walk-model", sha256="0" * 64, directory="/nowhere", classes=CLASSES, card={}, is_active=True
-    )
-    probabilities = dict(zip(CLASSES, [0.05, 0.05, 0.1, 0.05, 0.6, 0.1, 0.05]))
-    prediction = Prediction(
-        image=image, model_version=version, probabilities=probabilities, top_class="mel", confidence=0.6,
-        malignancy_risk=0.7, mel_score=0.6, mel_flag=True, mel_threshold=0.3, malignant_flag=True,
-        malignant_threshold=0.4, duration_ms=12,
-    )
-    prediction.heatmap.save(f"heatmaps/{prediction.public_id.hex}.png", ContentFile(_png()), save=False)
-    prediction.save()
-    ClassificationJob.objects.create(image=image, times_queued=1, attempts=1, last_error="broker restarted")
-    case.status = CaseStatus.AWAITING_REVIEW
-    case.save(update_fields=["status"])
-    review = diagnosis_services.review_submit(case=case, reviewer=dermatologist, decision="confirm", notes="Typical.")
-    return {"patient": patient, "case": case, "image": image, "prediction": prediction, "review": review}
+    return clinical_world(staff=staff, dermatologist=dermatologist, capture_on_commit=django_capture_on_commit_callbacks)
 
 
 def _routes(resolver=None, prefix=""):
