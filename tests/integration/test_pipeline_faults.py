@@ -1,0 +1,116 @@
+"""Faults with a real worker, PostgreSQL and Redis: every image ends with exactly one prediction from the active
+model within 2 minutes of the fault ending, no case is left waiting; each test reports its recovery time.
+
+Production settings throughout (visibility timeout 75 s, sweep every 30 s with a 30 s grace): the figures are
+the platform's, not the tests'. A tiny model: the pipeline is under test, not the model.
+"""
+
+import os
+import signal
+import time
+
+import pytest
+from django.conf import settings as django_settings
+
+from diagnosis.models import Prediction
+from patients import services
+from patients.models import Case, CaseStatus, LesionImage
+from tests import faults
+from tests.factories import CaseFactory, PatientFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+RECOVERY_LIMIT = 120  # seconds after the fault ends
+
+
+@pytest.fixture
+def upload_cases(staff, active_model):
+    """upload_cases(n): n images in cases of 20 (the most one upload takes), stored and queued."""
+
+    def make(n):
+        images = []
+        for offset in range(0, n, 20):
+            case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
+            images += services.images_upload(case=case, files=faults.lesion_uploads(min(20, n - offset), offset), uploaded_by=staff)
+        return images
+
+    return make
+
+
+def _classified(images) -> int:
+    return Prediction.objects.filter(image__in=images).values("image").distinct().count()
+
+
+def _recover(pipeline, images, fault_ended) -> float:
+    done = faults.wait_for(lambda: _classified(images) == len(images), timeout=RECOVERY_LIMIT + 30, step=1)
+    recovery = time.monotonic() - fault_ended
+    assert done, f"{_classified(images)} of {len(images)} classified\n{pipeline.logs()}"
+    return recovery
+
+
+def _check_the_end(images, active_model, recovery):
+    for image in LesionImage.objects.filter(pk__in=[i.pk for i in images]):
+        assert [p.model_version_id for p in image.predictions.all()] == [active_model.pk]
+    cases = Case.objects.filter(images__in=images).distinct()
+    assert not cases.exclude(status=CaseStatus.AWAITING_REVIEW).exists()
+    assert recovery < RECOVERY_LIMIT, f"recovered in {recovery:.0f} s"
+
+
+def test_worker_killed_three_times_under_a_backlog(pipeline, upload_cases, active_model, request):
+    pipeline.beat()
+    worker = pipeline.worker(pool="prefork", name="worker-0")
+    images = upload_cases(60)
+    for kill in range(1, 4):
+        before = _classified(images)
+        assert faults.wait_for(lambda: _classified(images) >= before + 2, timeout=60, step=0.1), pipeline.logs()
+        worker.kill_hard()  # main process and its pool child: the message it held stays unacknowledged
+        worker = pipeline.worker(pool="prefork", name=f"worker-{kill}")
+    fault_ended = time.monotonic()  # a worker serves again
+    recovery = _recover(pipeline, images, fault_ended)
+    faults.report(request, "worker SIGKILLed x3 (main + child) under 60 queued", **faults.outcome(images),
+                  recovery_s=f"{recovery:.0f}")
+    _check_the_end(images, active_model, recovery)
+
+
+def test_redis_restarted_without_persistence_with_images_queued(pipeline, upload_cases, active_model, request):
+    pipeline.beat()
+    worker = pipeline.worker(name="worker")
+    os.kill(worker.proc.pid, signal.SIGSTOP)  # busy elsewhere: the upload's messages wait in Redis
+    try:
+        images = upload_cases(20)
+        # All queued but the one the stopped worker's pending BRPOP took (delivered to its socket, never read).
+        assert pipeline.redis.client().llen("inference") >= 19
+        pipeline.redis.restart()  # no persistence: every queued message is gone
+        assert pipeline.redis.client().llen("inference") == 0
+    finally:
+        os.kill(worker.proc.pid, signal.SIGCONT)
+    fault_ended = time.monotonic()
+    recovery = _recover(pipeline, images, fault_ended)
+    faults.report(request, "Redis restarted without persistence, 20 queued", **faults.outcome(images),
+                  recovery_s=f"{recovery:.0f}")
+    _check_the_end(images, active_model, recovery)
+
+
+def test_postgresql_down_for_60_s_mid_batch(pipeline, upload_cases, active_model, request):
+    db = django_settings.DATABASES["default"]
+    proxy = faults.TcpProxy(int(db.get("PORT") or 5432))
+    proxy.up()
+    try:
+        user = db.get("USER") or "postgres"
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        through_proxy = f"postgres://{user}{password}@{faults.HOST}:{proxy.port}/{db['NAME']}"
+        pipeline.beat()
+        pipeline.worker(name="worker", env={"DATABASE_URL": through_proxy})
+        images = upload_cases(60)
+        assert faults.wait_for(lambda: _classified(images) >= 5, timeout=60, step=0.1), pipeline.logs()
+        proxy.down()  # the worker loses its connection and cannot reconnect: PostgreSQL restarting
+        time.sleep(60)
+        during = _classified(images)
+        proxy.up()
+        fault_ended = time.monotonic()
+        recovery = _recover(pipeline, images, fault_ended)
+    finally:
+        proxy.down()
+    faults.report(request, "PostgreSQL unreachable 60 s mid-batch", **faults.outcome(images),
+                  classified_before_recovery=during, recovery_s=f"{recovery:.0f}")
+    _check_the_end(images, active_model, recovery)
