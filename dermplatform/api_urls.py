@@ -1,11 +1,12 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from dermplatform.accounts.views import TokenApi
 
 # DRF authenticates API requests itself (session or token) and answers 401/403;
 # dermplatform.middleware keeps the page login redirect off /api/.
 urlpatterns = [
-    path("token/", obtain_auth_token, name="api_token"),
+    path("token/", TokenApi.as_view(), name="api_token"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # No metadata class: OPTIONS on the docs page is a 405, not the Swagger template rendered without its data.
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema", metadata_class=None), name="api_docs"),

@@ -15,3 +15,17 @@ class PageLoginRequiredMiddleware(LoginRequiredMiddleware):
         if request.path_info.startswith(self.api_prefix):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class NoStoreMiddleware:
+    """No page or API answer is kept by a browser or a proxy: they carry patient data (image bytes included),
+    and a shared computer's cache or back button must not show it after sign-out. Static files are served
+    before this (WhiteNoise) and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -6,6 +6,7 @@ CELERY_BROKER_URL to PostgreSQL and Redis. DJANGO_PRODUCTION=1 turns on the
 hardened configuration and refuses an insecure one.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,7 +48,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "dermplatform.accounts",
+    "dermplatform.audit",
     "patients",
     "diagnosis",
 ]
@@ -55,14 +58,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dermplatform.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records every access to patient data, allowed or denied (anonymous ones too: outside the login gate).
+    "dermplatform.audit.middleware.AuditMiddleware",
     # Every page requires a signed-in user unless marked @login_not_required.
     "dermplatform.middleware.PageLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers a locked-out sign-in with the lockout page; last, as django-axes requires.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dermplatform.urls"
@@ -95,6 +103,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out user name or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -225,6 +235,16 @@ DERM_MODEL_CACHE_DIR = Path(envstr("DERM_MODEL_CACHE_DIR", str(VAR_DIR / "models
 # "litert" (convert and serve through LiteRT, Keras where conversion fails) or "keras" (e.g. on a GPU worker).
 DERM_INFERENCE_RUNTIME = envstr("DERM_INFERENCE_RUNTIME", "litert")
 
+# --- Sign-in lockout (django-axes) ------------------------------------------------
+# Five failures lock the user name, and separately the client address, for the cool-off (or until an admin
+# unlocks them in the admin): on the sign-in page, the admin's and POST /api/token/.
+AXES_FAILURE_LIMIT = envint("DERM_LOCKOUT_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("DERM_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dermplatform.accounts.views.locked_out"
+AXES_VERBOSE = False
+
 # --- Security (hardened in production) ------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -247,5 +267,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django-axes says INFO on every sign-in; its warnings (failures, lockouts) are what an operator needs.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

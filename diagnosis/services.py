@@ -13,6 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from dermplatform.accounts.models import Role
+from dermplatform.audit.services import Action, event_record
 from patients.models import BodySite, Case, CaseStatus, LesionImage, Sex
 
 from .model_registry import model_version_active, predictor_for
@@ -216,6 +217,7 @@ def case_retry_classification(*, case: Case, user) -> int:
         # Nothing left to classify (the failure was on a copy of a finished task): it is ready for review.
         case.status = CaseStatus.AWAITING_AI if pending else CaseStatus.AWAITING_REVIEW
         case.save(update_fields=["status", "updated_at"])
+        event_record(action=Action.AI_RETRY, actor=user, obj=case)
         if pending:
             transaction.on_commit(lambda: images_enqueue(image_ids=pending), robust=True)
     return len(pending)
@@ -317,4 +319,5 @@ def review_submit(*, case: Case, reviewer, decision: str, diagnosis: str = "", n
         review.save()
         case.status = CaseStatus.REVIEWED
         case.save(update_fields=["status", "updated_at"])
+        event_record(action=Action.REVIEW_CREATE, actor=reviewer, obj=case)
     return review

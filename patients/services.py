@@ -11,6 +11,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dermplatform.audit.services import Action, changed_field_names, event_record
+
 from .imaging import clean_image, read_upload
 from .models import Case, CaseStatus, LesionImage, Patient
 from .signals import images_stored
@@ -42,6 +44,7 @@ def _save_validated(instance, *, exclude=None):
     return instance
 
 
+@transaction.atomic
 def patient_create(*, created_by, medical_record_number, first_name, last_name, date_of_birth, sex) -> Patient:
     patient = Patient(
         clinic_id=created_by.clinic_id,
@@ -53,21 +56,30 @@ def patient_create(*, created_by, medical_record_number, first_name, last_name, 
         sex=sex,
     )
     _require_same_clinic(created_by, patient.clinic_id)
-    return _save_validated(patient)
+    _save_validated(patient)
+    event_record(action=Action.PATIENT_CREATE, actor=created_by, obj=patient)
+    return patient
 
 
 PATIENT_EDITABLE = ("medical_record_number", "first_name", "last_name", "date_of_birth", "sex")
 
 
+@transaction.atomic
 def patient_update(*, patient: Patient, user, **changes) -> Patient:
     _require_same_clinic(user, patient.clinic_id)
     if patient.is_archived:
         raise ValidationError("An archived patient cannot be changed.")
-    for field, value in changes.items():
+    for field in changes:
         if field not in PATIENT_EDITABLE:
             raise ValidationError(f"{field} cannot be changed.")
-        setattr(patient, field, value.strip() if isinstance(value, str) else value)
-    return _save_validated(patient)
+    changes = {field: value.strip() if isinstance(value, str) else value for field, value in changes.items()}
+    # A form reads the instance it edits: compare with the stored row, not with the form's copy.
+    changed = changed_field_names(Patient.objects.get(pk=patient.pk), changes)
+    for field, value in changes.items():
+        setattr(patient, field, value)
+    _save_validated(patient)
+    event_record(action=Action.PATIENT_UPDATE, actor=user, obj=patient, changed_fields=changed)
+    return patient
 
 
 def _archive(instance, *, user, reason: str):
@@ -88,39 +100,51 @@ def patient_archive(*, patient: Patient, user, reason: str) -> Patient:
     _require_same_clinic(user, patient.clinic_id)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     _archive(patient, user=user, reason=reason)
+    event_record(action=Action.PATIENT_ARCHIVE, actor=user, obj=patient)
     # A patient's open cases go with them.
     for case in patient.cases.filter(archived_at__isnull=True):
         _archive(case, user=user, reason=f"Patient archived: {reason.strip()}")
+        event_record(action=Action.CASE_ARCHIVE, actor=user, obj=case)
     return patient
 
 
+@transaction.atomic
 def case_create(*, patient: Patient, created_by, body_site: str, clinical_notes: str = "") -> Case:
     _require_same_clinic(created_by, patient.clinic_id)
     if patient.is_archived:
         raise ValidationError("Cases cannot be opened for an archived patient.")
     case = Case(patient=patient, created_by=created_by, body_site=body_site, clinical_notes=clinical_notes.strip())
-    return _save_validated(case)
+    _save_validated(case)
+    event_record(action=Action.CASE_CREATE, actor=created_by, obj=case)
+    return case
 
 
 CASE_EDITABLE = ("body_site", "clinical_notes")
 
 
+@transaction.atomic
 def case_update(*, case: Case, user, **changes) -> Case:
     _require_same_clinic(user, case.patient.clinic_id)
     if case.is_archived:
         raise ValidationError("An archived case cannot be changed.")
-    for field, value in changes.items():
+    for field in changes:
         if field not in CASE_EDITABLE:
             raise ValidationError(f"{field} cannot be changed.")
+    changed = changed_field_names(Case.objects.get(pk=case.pk), changes)
+    for field, value in changes.items():
         setattr(case, field, value)
-    return _save_validated(case)
+    _save_validated(case)
+    event_record(action=Action.CASE_UPDATE, actor=user, obj=case, changed_fields=changed)
+    return case
 
 
 @transaction.atomic
 def case_archive(*, case: Case, user, reason: str) -> Case:
     _require_same_clinic(user, case.patient.clinic_id)
     case = Case.objects.select_for_update().get(pk=case.pk)
-    return _archive(case, user=user, reason=reason)
+    _archive(case, user=user, reason=reason)
+    event_record(action=Action.CASE_ARCHIVE, actor=user, obj=case)
+    return case
 
 
 def _validate_uploads(case: Case, files) -> list:
@@ -183,6 +207,7 @@ def _store_image(case: Case, image, uploaded_by) -> LesionImage:
     lesion_image.image.save(f"{stem}.{image.extension}", ContentFile(image.content), save=False)
     lesion_image.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(image.thumbnail), save=False)
     lesion_image.save()
+    event_record(action=Action.IMAGE_UPLOAD, actor=uploaded_by, obj=lesion_image)
     return lesion_image
 
 

@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from .models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read and filter only: the trail is append-only."""
+
+    list_display = ["at", "username", "clinic", "action", "object_type", "object_id", "outcome", "status_code",
+                    "client_address", "request_id"]
+    list_filter = ["outcome", "action", "object_type", "clinic", ("at", admin.DateFieldListFilter)]
+    search_fields = ["=username", "=request_id"]
+    date_hierarchy = "at"
+    list_select_related = ["clinic"]
+    show_full_result_count = False  # counting a long trail on every page is slow
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

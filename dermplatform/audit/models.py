@@ -1,0 +1,95 @@
+"""The append-only audit trail: who read or wrote which patient record, when, from where, and whether it was allowed.
+
+Events name objects by type and public id only: no names, record numbers, notes or search terms. The
+application never changes or deletes an event (no update or delete path here, and a PostgreSQL trigger
+refuses UPDATE and DELETE on the table).
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class Action(models.TextChoices):
+    PATIENT_LIST = "patient.list", "Listed patients"
+    PATIENT_VIEW = "patient.view", "Viewed patient"
+    PATIENT_CREATE = "patient.create", "Registered patient"
+    PATIENT_UPDATE = "patient.update", "Updated patient"
+    PATIENT_ARCHIVE = "patient.archive", "Archived patient"
+    CASE_LIST = "case.list", "Listed cases"
+    CASE_VIEW = "case.view", "Viewed case"
+    CASE_CREATE = "case.create", "Opened case"
+    CASE_UPDATE = "case.update", "Updated case"
+    CASE_ARCHIVE = "case.archive", "Archived case"
+    IMAGE_LIST = "image.list", "Listed images"
+    IMAGE_VIEW = "image.view", "Viewed image details"
+    IMAGE_CONTENT = "image.content", "Viewed image"
+    IMAGE_THUMBNAIL = "image.thumbnail", "Viewed image thumbnail"
+    IMAGE_UPLOAD = "image.upload", "Uploaded image"
+    PREDICTION_VIEW = "prediction.view", "Viewed AI opinion"
+    HEATMAP_VIEW = "prediction.heatmap", "Viewed heat-map"
+    AI_RETRY = "prediction.retry", "Asked the AI again"
+    REVIEW_LIST = "review.list", "Viewed reviews"
+    REVIEW_CREATE = "review.create", "Reviewed case"
+    QUEUE_VIEW = "queue.view", "Viewed review queue"
+    SIGN_IN = "auth.sign_in", "Signed in"
+    SIGN_IN_FAILED = "auth.sign_in_failed", "Failed sign-in"
+    SIGN_OUT = "auth.sign_out", "Signed out"
+    LOCKED_OUT = "auth.locked_out", "Locked out"
+    UNLOCKED = "auth.unlocked", "Unlocked"
+    SESSION_EXPIRED = "auth.session_expired", "Session expired"
+    TOKEN_ISSUED = "auth.token_issued", "API token issued"
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", "Allowed"
+    DENIED = "denied", "Denied"  # not signed in, wrong role, another clinic's or no such record
+    REFUSED = "refused", "Refused"  # allowed to try, but the write was invalid and nothing changed
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit events are append-only.")
+
+    def delete(self):
+        raise TypeError("Audit events are append-only.")
+
+    def for_object(self, object_type: str, public_id):
+        return self.filter(object_type=object_type, object_id=public_id)
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # PROTECT: a person with a history is deactivated, never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The user name tried at a failed sign-in (no user behind it), or the actor's at the time.
+    username = models.CharField(max_length=150, blank=True)
+    clinic = models.ForeignKey("accounts.Clinic", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
+    object_type = models.CharField(max_length=20, blank=True)
+    object_id = models.UUIDField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    method = models.CharField(max_length=10, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Names of the fields a write changed, never their values.
+    changed_fields = models.JSONField(default=list, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.action} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are append-only.")
