@@ -44,7 +44,7 @@ def case_detail(request, public_id):
     context = {
         "case": case,
         "patient": case.patient,
-        "images": case.images.select_related("uploaded_by").prefetch_related("predictions"),
+        "images": case.images.select_related("uploaded_by", "ai_job").prefetch_related("predictions"),
         "upload_form": ImageUploadForm(),
         "upload_errors": _upload_errors(request, case),
         "archive_form": ArchiveForm(),

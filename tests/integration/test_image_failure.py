@@ -18,7 +18,7 @@ def case(staff, active_model):
     return CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
 
 
-def test_a_missing_image_file_fails_that_image_alone(pipeline, case, staff, active_model, settings):
+def test_a_missing_image_file_fails_that_image_alone(pipeline, case, staff, staff_client, active_model, settings):
     good, missing = services.images_upload(
         case=case, files=faults.lesion_uploads(2), uploaded_by=staff
     )
@@ -38,6 +38,9 @@ def test_a_missing_image_file_fails_that_image_alone(pipeline, case, staff, acti
     assert not Prediction.objects.filter(image=missing).exists()
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_REVIEW  # the other image's opinion is reviewed
+    page = staff_client.get(case.get_absolute_url()).content.decode()
+    assert "AI failed: stored image file is missing" in page and "(3 attempts)" in page  # on that image
+    assert "Awaiting AI" not in page
 
     # The sweep leaves a failed image alone, however long ago it was queued.
     assert requeue_unclassified(grace_seconds=0) == 0
