@@ -28,7 +28,7 @@ def heatmap_png(size=(64, 48)) -> bytes:
     return out.getvalue()
 
 
-def add_prediction(image, *, mel=0.6) -> Prediction:
+def add_prediction(image, *, mel=0.6, heatmap: bytes | None = None) -> Prediction:
     version = ModelVersion.objects.filter(sha256="0" * 64).first() or ModelVersion.objects.create(
         name="test-model", sha256="0" * 64, directory="/nowhere", classes=CLASSES, card={}, is_active=True
     )
@@ -39,7 +39,7 @@ def add_prediction(image, *, mel=0.6) -> Prediction:
         confidence=max(mel, rest), malignancy_risk=mel + 2 * rest, mel_score=mel, mel_flag=mel >= 0.3,
         mel_threshold=0.3, malignant_flag=mel + 2 * rest >= 0.4, malignant_threshold=0.4, duration_ms=12,
     )
-    prediction.heatmap.save(f"heatmaps/{prediction.public_id.hex}.png", ContentFile(heatmap_png()), save=False)
+    prediction.heatmap.save(f"heatmaps/{prediction.public_id.hex}.png", ContentFile(heatmap or heatmap_png()), save=False)
     prediction.save()
     return prediction
 

@@ -125,3 +125,84 @@ def test_skip_link_favicon_and_focus_on_the_first_error(page, world):
     page.wait_for_url(f"**{world['case'].get_absolute_url()}#upload-errors")
     assert page.evaluate("document.activeElement.id") == "upload-errors"
     assert "notes.jpg" in page.get_by_role("alert").inner_text()
+
+
+def _model_view_png(image, size=(64, 48)) -> bytes:
+    """The image exactly as the model sees it (oriented, cover-scaled, centre-cropped): a perfectly aligned heat-map."""
+    import io
+
+    from PIL import Image
+
+    from ml.preprocessing import PreprocessingSpec, preprocess_image
+
+    with image.image.open("rb") as handle:
+        seen = preprocess_image(Image.open(io.BytesIO(handle.read())), PreprocessingSpec(height=size[1], width=size[0]))
+    out = io.BytesIO()
+    Image.fromarray(seen).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _gradient_jpeg(size) -> bytes:
+    """Red grows left to right, green top to bottom: any shift, scale or turn of the overlay shows everywhere."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    width, height = size
+    x, y = np.meshgrid(np.linspace(0, 255, width), np.linspace(0, 255, height))
+    pixels = np.stack([x, y, np.full_like(x, 90)], axis=-1).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="JPEG", quality=95)
+    return out.getvalue()
+
+
+def _stage_pixels(page):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    shot = page.locator(".viewer-stage").first.screenshot()
+    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=np.float32)
+
+
+@pytest.mark.parametrize(
+    "size", [(320, 240), (480, 240), (240, 320)], ids=["landscape", "wide-cropped-by-the-model", "portrait-turned-by-the-model"]
+)
+def test_heatmap_overlay_lies_over_the_pixels_it_explains(page, size):
+    from patients import services
+    from patients.models import CaseStatus
+    from tests.clinical_world import add_prediction
+    from tests.factories import CaseFactory, PatientFactory
+    from tests.images import upload
+
+    staff = StaffFactory()
+    case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
+    (image,) = services.images_upload(case=case, files=[upload(_gradient_jpeg(size))], uploaded_by=staff)
+    add_prediction(image, heatmap=_model_view_png(image))
+    case.status = CaseStatus.AWAITING_REVIEW
+    case.save(update_fields=["status"])
+
+    sign_in(page, staff.username, PASSWORD)
+    page.wait_for_url("**/patients/")
+    page.goto(case.get_absolute_url())
+    page.wait_for_selector("[data-viewer-ready]")
+    assert page.get_by_test_id("heatmap-scale").is_visible()
+    overlay, toggle, opacity = (page.get_by_test_id(t) for t in ("heatmap", "heatmap-toggle", "heatmap-opacity"))
+    assert overlay.is_visible() and toggle.is_checked()
+
+    opacity.fill("100")
+    assert overlay.evaluate("o => getComputedStyle(o).opacity") == "1"
+    with_overlay = _stage_pixels(page)
+    toggle.uncheck()
+    assert not overlay.is_visible() and opacity.is_disabled()
+    without = _stage_pixels(page)
+    # The "heat-map" here is the model's own view of the image: laid over the original, it matches it.
+    assert with_overlay.shape == without.shape
+    difference = abs(with_overlay - without).mean()
+    assert difference < 12, difference
+
+    toggle.check()
+    opacity.fill("25")
+    assert overlay.evaluate("o => getComputedStyle(o).opacity") == "0.25"
