@@ -41,8 +41,13 @@ test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS); \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
 
+# Benchmarks with the real parts: a scratch PostgreSQL database and Redis, a real worker for the latency bench.
+BENCH_DATABASE ?= dermplatform_bench
 bench: install
-	$(PY) -m bench
+	scripts/ensure-services.sh
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DATABASE)'" | grep -q 1 \
+	  || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE $(BENCH_DATABASE)"
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) CELERY_BROKER_URL=redis://127.0.0.1:6379/9 $(PY) -m bench
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
