@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signs out after idling or the absolute session lifetime, before anything reads the user.
+    "dermplatform.accounts.sessions.SessionTimeoutMiddleware",
     # Records every access to patient data, allowed or denied (anonymous ones too: outside the login gate).
     "dermplatform.audit.middleware.AuditMiddleware",
     # Every page requires a signed-in user unless marked @login_not_required.
@@ -87,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dermplatform.accounts.context_processors.session",
             ],
         },
     },
@@ -235,6 +238,13 @@ DERM_MODEL_CACHE_DIR = Path(envstr("DERM_MODEL_CACHE_DIR", str(VAR_DIR / "models
 # "litert" (convert and serve through LiteRT, Keras where conversion fails) or "keras" (e.g. on a GPU worker).
 DERM_INFERENCE_RUNTIME = envstr("DERM_INFERENCE_RUNTIME", "litert")
 
+# --- Sessions -------------------------------------------------------------------
+# Signed out after 15 minutes without activity, and 12 hours after signing in whatever the activity
+# (dermplatform.accounts.sessions); the page warns a minute before the idle sign-out.
+DERM_SESSION_IDLE_SECONDS = envint("DERM_SESSION_IDLE_SECONDS", 15 * 60)
+SESSION_COOKIE_AGE = envint("DJANGO_SESSION_AGE", 12 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
 # --- Sign-in lockout (django-axes) ------------------------------------------------
 # Five failures lock the user name, and separately the client address, for the cool-off (or until an admin
 # unlocks them in the admin): on the sign-in page, the admin's and POST /api/token/.
@@ -260,7 +270,6 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_AGE = envint("DJANGO_SESSION_AGE", 8 * 3600)
 
 LOGGING = {
     "version": 1,

@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "dermplatform.accounts"
     label = "accounts"
     verbose_name = "Accounts and clinics"
+
+    def ready(self):
+        from . import sessions  # noqa: F401  (a sign-in starts the session clocks)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
@@ -8,6 +9,8 @@ from rest_framework.response import Response
 
 from dermplatform.audit.models import Action
 from dermplatform.audit.services import event_record
+
+from .sessions import seconds_left
 
 LOCKED_OUT_MESSAGE = (
     "Too many failed sign-in attempts: sign-in is locked for {minutes} minutes. "
@@ -18,6 +21,13 @@ LOCKED_OUT_MESSAGE = (
 def home(request):
     """Send each signed-in user to the start page of their role."""
     return redirect(request.user.start_url())
+
+
+@require_http_methods(["GET", "POST"])
+def session_status(request):
+    """How long the session has left. GET is the warning script's check (sent as background: it extends
+    nothing); POST is "Stay signed in", an activity like any other request."""
+    return JsonResponse({"seconds_left": max(0, seconds_left(request.session))})
 
 
 def locked_out_message() -> str:

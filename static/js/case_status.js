@@ -3,6 +3,8 @@
 // about a second of being written, without a full reload (scroll position and focus are kept).
 const FIRST_DELAY_MS = 1000;
 const MAX_DELAY_MS = 5000;
+// Polling is not the person's activity: it must not keep an idle session alive (dermplatform/accounts/sessions.py).
+const BACKGROUND = { "X-Session-Activity": "background" };
 
 function watch() {
   const pending = document.querySelector("[data-status-url]");
@@ -10,7 +12,7 @@ function watch() {
   let delay = FIRST_DELAY_MS;
   const poll = async () => {
     try {
-      const response = await fetch(pending.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const response = await fetch(pending.dataset.statusUrl, { headers: { Accept: "application/json", ...BACKGROUND }, credentials: "same-origin" });
       if (response.ok && (await response.json()).status !== pending.dataset.status) {
         await refresh();
         return;
@@ -24,7 +26,7 @@ function watch() {
 
 async function refresh() {
   try {
-    const response = await fetch(window.location.href, { credentials: "same-origin" });
+    const response = await fetch(window.location.href, { headers: BACKGROUND, credentials: "same-origin" });
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("main");
     const main = document.querySelector("main");
     if (!response.ok || !fresh || !main) throw new Error("no page");
