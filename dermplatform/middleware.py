@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 
 
@@ -19,13 +20,15 @@ class PageLoginRequiredMiddleware(LoginRequiredMiddleware):
 
 class NoStoreMiddleware:
     """No page or API answer is kept by a browser or a proxy: they carry patient data (image bytes included),
-    and a shared computer's cache or back button must not show it after sign-out. Static files are served
-    before this (WhiteNoise) and stay cacheable."""
+    and a shared computer's cache or back button must not show it after sign-out. Static files stay cacheable
+    (WhiteNoise serves them before this in production; the finders in development)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
 
     def __call__(self, request):
         response = self.get_response(request)
-        response["Cache-Control"] = "private, no-store"
+        if not request.path_info.startswith(self.static_prefix):
+            response["Cache-Control"] = "private, no-store"
         return response

@@ -22,8 +22,8 @@ def image_response(field_file, content_type: str, filename: str) -> HttpResponse
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    # Stored images never change; only this browser may keep them.
-    patch_cache_control(response, private=True, max_age=3600)
+    # Patient data: no browser or proxy keeps a copy (dermplatform.middleware.NoStoreMiddleware says so too).
+    patch_cache_control(response, private=True, no_store=True)
     patch_vary_headers(response, ["Cookie", "Authorization"])
     return response
 
