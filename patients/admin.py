@@ -3,6 +3,21 @@ from django.utils.html import format_html
 
 from .models import Case, LesionImage, Patient
 
+
+class ClinicalRecordAdmin(admin.ModelAdmin):
+    """Clinical records are read here, never written: changes go through the pages and the API, whose services
+    check the clinic, keep the case's state consistent and leave an audit event. (Edited here, a patient could
+    move to another clinic, or a case be "Reviewed" with no review.)"""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # archived with a reason, never deleted
+
 # Stored files are shown through the access-checked views, never their storage URL: the database storage has
 # none, and an S3 URL would be public.
 FILE_FIELDS = {"image", "thumbnail"}
@@ -24,25 +39,19 @@ class ReadOnlyImageInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(ClinicalRecordAdmin):
     list_display = ["medical_record_number", "last_name", "first_name", "clinic", "date_of_birth", "archived_at"]
     list_filter = ["clinic", "sex"]
     search_fields = ["medical_record_number", "last_name", "first_name"]
     readonly_fields = ["public_id", "created_by", "created_at", "updated_at", "archived_at", "archived_by", "archive_reason"]
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # archived with a reason, never deleted
-
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ClinicalRecordAdmin):
     list_display = ["public_id", "patient", "body_site", "status", "created_at", "archived_at"]
     list_filter = ["status", "body_site", "patient__clinic"]
     readonly_fields = ["public_id", "created_by", "created_at", "updated_at", "archived_at", "archived_by", "archive_reason"]
     inlines = [ReadOnlyImageInline]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LesionImage)
