@@ -21,6 +21,7 @@ from .models import ClassificationJob, ModelVersion, Prediction, Review, ReviewD
 from .models.prediction import FLAG_KEYS, Flag
 
 logger = logging.getLogger(__name__)
+AI_WORKER = "ai-worker"  # the audit trail's actor name for what the inference worker writes
 
 
 def _case_status_after_image(case: Case, version: ModelVersion) -> None:
@@ -130,6 +131,8 @@ def image_classify(*, image_id: int) -> Prediction | None:
             return Prediction.objects.get(image=image, model_version=version)
         # A not-assessable image still goes to the dermatologist, with its reason.
         _case_status_after_image(case, version)
+        # The worker writes patient data too: recorded in the same transaction as the opinion.
+        event_record(action=Action.PREDICTION_CREATE, obj=prediction, username=AI_WORKER, clinic_id=case.patient.clinic_id)
     return prediction
 
 
@@ -182,6 +185,8 @@ def _image_failed(*, image_id: int, error: str, final: bool) -> ClassificationJo
         job.save()
         if job.failed:
             _case_status_after_image(case, version)
+            event_record(action=Action.PREDICTION_FAILED, obj=image, username=AI_WORKER,
+                         clinic_id=case.patient.clinic_id)
     logger.error("classification of image %s failed (attempt %d%s): %s", image_id, job.attempts,
                  ", giving up" if job.failed else "", error)
     return job

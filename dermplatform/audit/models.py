@@ -28,6 +28,8 @@ class Action(models.TextChoices):
     PREDICTION_VIEW = "prediction.view", "Viewed AI opinion"
     HEATMAP_VIEW = "prediction.heatmap", "Viewed heat-map"
     AI_RETRY = "prediction.retry", "Asked the AI again"
+    PREDICTION_CREATE = "prediction.create", "AI opinion recorded"
+    PREDICTION_FAILED = "prediction.failed", "AI gave up on an image"
     REVIEW_LIST = "review.list", "Viewed reviews"
     REVIEW_CREATE = "review.create", "Reviewed case"
     QUEUE_VIEW = "queue.view", "Viewed review queue"

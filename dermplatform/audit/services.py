@@ -23,6 +23,7 @@ def event_record(
     changed_fields=(),
     username: str = "",
     status_code: int | None = None,
+    clinic_id: int | None = None,
 ) -> AuditEvent:
     """Append one event. The request's id and client address come from the request being served, if any."""
     if obj is not None:
@@ -33,7 +34,7 @@ def event_record(
     return AuditEvent.objects.create(
         actor=actor,
         username=(actor.get_username() if actor is not None else username)[:150],
-        clinic_id=getattr(actor, "clinic_id", None),
+        clinic_id=getattr(actor, "clinic_id", None) or clinic_id,
         action=action,
         object_type=object_type,
         object_id=object_id,
