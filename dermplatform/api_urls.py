@@ -1,12 +1,14 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from dermplatform.accounts.views import TokenApi
+from dermplatform.accounts.views import TokenApi, TokenRevokeAllApi, TokenRevokeApi
 
 # DRF authenticates API requests itself (session or token) and answers 401/403;
 # dermplatform.middleware keeps the page login redirect off /api/.
 urlpatterns = [
     path("token/", TokenApi.as_view(), name="api_token"),
+    path("token/revoke/", TokenRevokeApi.as_view(), name="api_token_revoke"),
+    path("token/revoke-all/", TokenRevokeAllApi.as_view(), name="api_token_revoke_all"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # No metadata class: OPTIONS on the docs page is a 405, not the Swagger template rendered without its data.
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema", metadata_class=None), name="api_docs"),

@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: stored hashed, expiring, revocable
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -212,7 +212,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -244,6 +244,15 @@ DERM_INFERENCE_RUNTIME = envstr("DERM_INFERENCE_RUNTIME", "litert")
 DERM_SESSION_IDLE_SECONDS = envint("DERM_SESSION_IDLE_SECONDS", 15 * 60)
 SESSION_COOKIE_AGE = envint("DJANGO_SESSION_AGE", 12 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- API tokens (django-rest-knox) ------------------------------------------------
+# POST /api/token/ issues a token stored as a SHA-512 digest, valid for DERM_API_TOKEN_HOURS; revoked by its
+# user (/api/token/revoke/, /api/token/revoke-all/), by an admin, by a password change or deactivation.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=envint("DERM_API_TOKEN_HOURS", 10)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 
 # --- Sign-in lockout (django-axes) ------------------------------------------------
 # Five failures lock the user name, and separately the client address, for the cool-off (or until an admin

@@ -2,9 +2,12 @@ from axes.admin import AccessAttemptAdmin as BaseAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
+from knox.models import AuthToken
 
 from .models import Clinic, User
 from .services import sign_in_unlock
+from .tokens import tokens_revoke
 
 
 @admin.register(Clinic)
@@ -24,13 +27,18 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (("Clinic and role", {"fields": ("role", "clinic")}),)
     add_fieldsets = BaseUserAdmin.add_fieldsets + (("Clinic and role", {"fields": ("role", "clinic")}),)
     readonly_fields = ["is_staff", "last_login", "date_joined"]
-    actions = ["unlock_sign_in"]
+    actions = ["unlock_sign_in", "revoke_api_tokens"]
 
     @admin.action(description="Unlock sign-in (forget failed attempts)")
     def unlock_sign_in(self, request, queryset):
         for user in queryset:
             sign_in_unlock(by=request.user, username=user.get_username())
         self.message_user(request, f"Sign-in unlocked for {queryset.count()} user(s).", messages.SUCCESS)
+
+    @admin.action(description="Revoke all API tokens")
+    def revoke_api_tokens(self, request, queryset):
+        revoked = sum(tokens_revoke(user=user, by=request.user) for user in queryset)
+        self.message_user(request, f"Revoked {revoked} API token(s).", messages.SUCCESS)
 
 
 admin.site.unregister(AccessAttempt)
@@ -49,3 +57,51 @@ class AccessAttemptAdmin(BaseAccessAttemptAdmin):
             sign_in_unlock(by=request.user, username=username)
             sign_in_unlock(by=request.user, ip_address=ip_address)
         self.message_user(request, f"Unlocked {len(pairs)} user name/address pair(s).", messages.SUCCESS)
+
+
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens by user, creation and expiry: never their key, digest or key prefix. Admins revoke them (delete);
+    a token is only ever issued to its own user, through /api/token/."""
+
+    list_display = ["user", "created", "expiry", "is_expired"]
+    list_filter = ["created", "expiry"]
+    search_fields = ["user__username"]
+    fields = ["user", "created", "expiry"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(boolean=True, description="Expired")
+    def is_expired(self, token):
+        return token.expiry is not None and token.expiry <= timezone.now()
+
+    @admin.action(description="Revoke the selected tokens", permissions=["delete"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for user_id in set(queryset.values_list("user_id", flat=True)):
+            user = User.objects.get(pk=user_id)
+            revoked += tokens_revoke(user=user, by=request.user, tokens=queryset.filter(user=user))
+        self.message_user(request, f"Revoked {revoked} API token(s).", messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        tokens_revoke(user=obj.user, by=request.user, tokens=AuthToken.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        self.revoke(request, queryset)

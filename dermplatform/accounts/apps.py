@@ -8,3 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from . import sessions  # noqa: F401  (a sign-in starts the session clocks)
+        from . import tokens  # noqa: F401  (a password change or deactivation revokes API tokens)

@@ -2,15 +2,19 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
+from drf_spectacular.utils import extend_schema, inline_serializer
+from knox.auth import TokenAuthentication
+from rest_framework import serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-
-from dermplatform.audit.models import Action
-from dermplatform.audit.services import event_record
+from rest_framework.views import APIView
 
 from .sessions import seconds_left
+from .tokens import AuthToken, token_issue, tokens_revoke
 
 LOCKED_OUT_MESSAGE = (
     "Too many failed sign-in attempts: sign-in is locked for {minutes} minutes. "
@@ -42,10 +46,27 @@ def locked_out(request, original_response=None, credentials=None):
     return render(request, "registration/locked_out.html", {"message": locked_out_message()}, status=status)
 
 
-class TokenApi(ObtainAuthToken):
-    """A token for a user name and password. After repeated failures for a user name, or from one address,
-    sign-in is locked for a while (429), here as on the sign-in page."""
+_TokenOutput = inline_serializer(
+    "IssuedToken", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
+)
 
+
+class TokenApi(APIView):
+    """A token for a user name and password, valid for DERM_API_TOKEN_HOURS (its expiry is in the answer).
+    After repeated failures for a user name, or from one address, sign-in is locked for a while (429), here as on
+    the sign-in page."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = [FormParser, MultiPartParser, JSONParser]
+    renderer_classes = [JSONRenderer]
+    serializer_class = AuthTokenSerializer
+
+    def get_serializer(self, *args, **kwargs):
+        kwargs.setdefault("context", {"request": self.request, "view": self})
+        return self.serializer_class(*args, **kwargs)
+
+    @extend_schema(request=AuthTokenSerializer, responses={200: _TokenOutput})
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
@@ -54,6 +75,29 @@ class TokenApi(ObtainAuthToken):
                 return locked_out(request)
             raise ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
-        token, _ = Token.objects.get_or_create(user=user)
-        event_record(action=Action.TOKEN_ISSUED, actor=user)
-        return Response({"token": token.key})
+        instance, key = token_issue(user=user)
+        return Response({"token": key, "expiry": serializers.DateTimeField().to_representation(instance.expiry)})
+
+
+class TokenRevokeApi(APIView):
+    """Revoke the token this request is made with (sign out of the API)."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, *args, **kwargs):
+        tokens_revoke(user=request.user, tokens=AuthToken.objects.filter(pk=request.auth.pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRevokeAllApi(APIView):
+    """Revoke every token of this request's user."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, *args, **kwargs):
+        tokens_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

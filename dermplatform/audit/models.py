@@ -40,6 +40,12 @@ class Action(models.TextChoices):
     UNLOCKED = "auth.unlocked", "Unlocked"
     SESSION_EXPIRED = "auth.session_expired", "Session expired"
     TOKEN_ISSUED = "auth.token_issued", "API token issued"
+    TOKEN_REVOKED = "auth.token_revoked", "API token revoked"
+    OTP_DEVICE_ADDED = "auth.otp_added", "Two-factor device set up"
+    OTP_DEVICE_REMOVED = "auth.otp_removed", "Two-factor device removed"
+    OTP_VERIFIED = "auth.otp_verified", "Two-factor code accepted"
+    OTP_FAILED = "auth.otp_failed", "Two-factor code refused"
+    RECOVERY_CODES = "auth.recovery_codes", "Recovery codes issued"
 
 
 class Outcome(models.TextChoices):

@@ -104,11 +104,11 @@ def test_pages_carry_the_warning_script_and_its_data(signed_in):
 
 
 def test_token_requests_have_no_session_to_expire(staff, clock, case_for):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.create(user=staff)
+    _, key = AuthToken.objects.create(user=staff)
     clock.advance(24 * 3600)
-    response = APIClient().get("/api/patients/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = APIClient().get("/api/patients/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
 
 

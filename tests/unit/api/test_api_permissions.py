@@ -174,12 +174,12 @@ def test_user_without_clinic_is_denied(api_as, staff, image):
 
 
 def test_inactive_user_token_is_refused(api, staff):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.create(user=staff)
+    _, key = AuthToken.objects.create(user=staff)
     staff.is_active = False
     staff.save()
-    response = api.get("/api/patients/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.get("/api/patients/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 401
 
 

@@ -196,10 +196,10 @@ def test_outsider_dermatologist_reaches_nothing_of_ours(api_as, objects, outside
 
 
 def test_token_authentication_works(api, dermatologist, objects):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.create(user=dermatologist)
-    response = api.get("/api/review-queue/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = AuthToken.objects.create(user=dermatologist)
+    response = api.get("/api/review-queue/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200 and response.json()["count"] == 1
 
 

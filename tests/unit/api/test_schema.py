@@ -18,6 +18,9 @@ API_PATHS = {
     "/api/images/{public_id}/",
     "/api/images/{public_id}/content/",
     "/api/images/{public_id}/thumbnail/",
+    "/api/token/",
+    "/api/token/revoke/",
+    "/api/token/revoke-all/",
 }
 
 
@@ -45,7 +48,9 @@ def test_schema_documents_filters_pagination_and_upload(schema):
         "image/jpeg",
         "image/png",
     }
-    assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
+    schemes = schema["components"]["securitySchemes"]
+    assert set(schemes) == {"knoxApiToken", "cookieAuth"}  # no plain DRF token scheme left
+    assert schemes["knoxApiToken"]["type"] == "apiKey" and schemes["knoxApiToken"]["name"] == "Authorization"
 
 
 def test_schema_shows_no_database_ids(schema):

@@ -88,10 +88,10 @@ def test_a_role_without_access_is_recorded_as_denied(client, dermatologist, pati
 
 
 def test_token_requests_are_attributed_to_the_token_user(api, staff, patient, new_events):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.create(user=staff)
-    response = api.get(f"/api/patients/{patient.public_id}/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = AuthToken.objects.create(user=staff)
+    response = api.get(f"/api/patients/{patient.public_id}/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     [event] = new_events()
     assert (event.actor, event.action, event.object_id) == (staff, Action.PATIENT_VIEW, patient.public_id)
