@@ -17,7 +17,8 @@ from dermplatform.audit.services import Action, event_record
 from patients.models import BodySite, Case, CaseStatus, LesionImage, Sex
 
 from .model_registry import model_version_active, predictor_for
-from .models import ClassificationJob, ModelVersion, Prediction, Review, ReviewDecision
+from .models import ClassificationJob, ManagementPlan, ModelVersion, Prediction, Review, ReviewDecision
+from .models.review import MALIGNANT
 from .models.prediction import FLAG_KEYS, Flag
 
 logger = logging.getLogger(__name__)
@@ -289,8 +290,33 @@ def case_ai_summary(case: Case) -> dict | None:
     return summary
 
 
-def review_submit(*, case: Case, reviewer, decision: str, diagnosis: str = "", notes: str = "") -> Review:
-    """Record a dermatologist's decision; it supersedes the case's previous review."""
+MAX_FOLLOW_UP_MONTHS = 60
+
+
+def _plan_clean(plan: str, follow_up_months) -> int | None:
+    """The follow-up interval is required with a follow-up plan and refused with any other."""
+    if plan not in ManagementPlan.values:
+        raise ValidationError({"plan": "Choose the management plan: " + ", ".join(ManagementPlan.labels).lower() + "."})
+    if plan == ManagementPlan.FOLLOW_UP:
+        if follow_up_months in (None, ""):
+            raise ValidationError({"follow_up_months": "Give the follow-up interval in months."})
+        months = int(follow_up_months)
+        if not 1 <= months <= MAX_FOLLOW_UP_MONTHS:
+            raise ValidationError({"follow_up_months": f"The follow-up interval is 1 to {MAX_FOLLOW_UP_MONTHS} months."})
+        return months
+    if follow_up_months not in (None, ""):
+        raise ValidationError({"follow_up_months": "A follow-up interval goes only with a follow-up plan."})
+    return None
+
+
+def review_submit(
+    *, case: Case, reviewer, decision: str, plan: str = "", follow_up_months: int | None = None,
+    diagnosis: str = "", notes: str = "", downgrade_reason: str = "",
+) -> Review:
+    """Record a dermatologist's decision and management plan; it supersedes the case's previous review.
+
+    Changing a malignant diagnosis (akiec, bcc, mel) of the review in force to a benign one needs a reason;
+    the new review keeps the malignant diagnosis it replaced (`downgraded_from`)."""
     if reviewer.role != Role.DERMATOLOGIST or reviewer.clinic_id != case.patient.clinic_id:
         raise PermissionDenied("Only a dermatologist of the case's clinic can review it.")
     with transaction.atomic():
@@ -315,10 +341,24 @@ def review_submit(*, case: Case, reviewer, decision: str, diagnosis: str = "", n
                 raise ValidationError({"diagnosis": "That is the AI's diagnosis: confirm it instead."})
         else:
             raise ValidationError({"decision": "Confirm or override."})
+        follow_up_months = _plan_clean(plan, follow_up_months)
         previous = case.reviews.filter(superseded_by__isnull=True).first()
+        downgrade_reason = (downgrade_reason or "").strip()
+        downgraded_from = ""
+        if previous is not None and previous.diagnosis in MALIGNANT and diagnosis not in MALIGNANT:
+            if not downgrade_reason:
+                raise ValidationError({"downgrade_reason": (
+                    f"The review in force diagnoses {previous.get_diagnosis_display()}, a malignant lesion: "
+                    "give the reason for changing it to a benign diagnosis."
+                )})
+            downgraded_from = previous.diagnosis
+        elif downgrade_reason:
+            raise ValidationError({"downgrade_reason": "A reason is asked only when a malignant diagnosis becomes benign."})
         review = Review(
             case=case, reviewer=reviewer, decision=decision, diagnosis=diagnosis,
             ai_diagnosis=ai_diagnosis, notes=notes.strip(), supersedes=previous,
+            plan=plan, follow_up_months=follow_up_months,
+            downgraded_from=downgraded_from, downgrade_reason=downgrade_reason,
         )
         review.full_clean()
         review.save()

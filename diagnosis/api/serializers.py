@@ -185,6 +185,14 @@ class ReviewSerializer(serializers.Serializer):
     ai_diagnosis = serializers.CharField(
         help_text="The AI's top class (a diagnosis code) when the review was made; empty when the AI could assess no image."
     )
+    plan = serializers.CharField(
+        help_text="Management plan: reassure, follow_up, excision, biopsy or referral (empty on reviews made before plans)."
+    )
+    plan_text = serializers.CharField(help_text="The plan in words, with the follow-up interval.")
+    follow_up_months = serializers.IntegerField(allow_null=True, help_text="With plan follow_up only.")
+    is_downgrade = serializers.BooleanField(help_text="True when this review changed a malignant diagnosis to a benign one.")
+    downgraded_from = serializers.CharField(help_text="The malignant diagnosis it replaced; empty unless is_downgrade.")
+    downgrade_reason = serializers.CharField(help_text="Why the malignant diagnosis was changed; empty unless is_downgrade.")
     notes = serializers.CharField()
     reviewer = serializers.CharField(source="reviewer.username")
     created_at = serializers.DateTimeField()

@@ -14,7 +14,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from diagnosis import selectors, services
-from diagnosis.models import Review, ReviewDecision
+from diagnosis.models import ManagementPlan, Review, ReviewDecision
 from diagnosis.models.review import DIAGNOSES
 from patients import selectors as patient_selectors
 from patients.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi
@@ -106,6 +106,15 @@ class CaseReviewsApi(ClinicalApi):
             allow_blank=True,
             default="",
             help_text="Required to override (and different from the AI's); ignored on confirm.",
+        )
+        plan = serializers.ChoiceField(choices=ManagementPlan.choices, help_text="The management plan.")
+        follow_up_months = serializers.IntegerField(
+            required=False, allow_null=True, default=None, min_value=1, max_value=60,
+            help_text="Months until the follow-up visit: required with plan follow_up, refused with any other plan.",
+        )
+        downgrade_reason = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=10000,
+            help_text="Required when the review in force is malignant (akiec, bcc, mel) and this one is benign; refused otherwise.",
         )
         notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
 

@@ -1,6 +1,6 @@
 from .classification_job import ClassificationJob
 from .model_version import ModelVersion
 from .prediction import Prediction
-from .review import Review, ReviewDecision
+from .review import ManagementPlan, Review, ReviewDecision
 
-__all__ = ["ClassificationJob", "ModelVersion", "Prediction", "Review", "ReviewDecision"]
+__all__ = ["ClassificationJob", "ModelVersion", "ManagementPlan", "Prediction", "Review", "ReviewDecision"]

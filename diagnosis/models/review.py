@@ -17,6 +17,17 @@ class ReviewDecision(models.TextChoices):
     OVERRIDE = "override", "Override with another diagnosis"
 
 
+MALIGNANT = frozenset({"akiec", "bcc", "mel"})
+
+
+class ManagementPlan(models.TextChoices):
+    REASSURE = "reassure", "Reassure"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    EXCISION = "excision", "Excision"
+    BIOPSY = "biopsy", "Biopsy"
+    REFERRAL = "referral", "Referral"
+
+
 class Review(models.Model):
     """A dermatologist's decision on a case. A new review supersedes the old one; none is edited."""
 
@@ -28,6 +39,18 @@ class Review(models.Model):
         max_length=10, choices=DIAGNOSES, blank=True,
         help_text="The AI's top class when reviewed; blank when the AI could assess none of the images.",
     )
+    plan = models.CharField(
+        max_length=10, choices=ManagementPlan.choices, blank=True,
+        help_text="The management plan; blank only on reviews recorded before plans existed.",
+    )
+    follow_up_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Months until the follow-up visit; only with a follow-up plan."
+    )
+    downgraded_from = models.CharField(
+        max_length=10, choices=DIAGNOSES, blank=True,
+        help_text="The malignant diagnosis of the review this one superseded, when this one is benign.",
+    )
+    downgrade_reason = models.TextField(blank=True, help_text="Why a malignant diagnosis became a benign one.")
     notes = models.TextField(blank=True)
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
@@ -36,6 +59,18 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+
+    @property
+    def is_downgrade(self) -> bool:
+        return bool(self.downgraded_from)
+
+    @property
+    def plan_text(self) -> str:
+        if not self.plan:
+            return ""
+        if self.plan == ManagementPlan.FOLLOW_UP and self.follow_up_months:
+            return f"Follow-up in {self.follow_up_months} month{'s' if self.follow_up_months != 1 else ''}"
+        return self.get_plan_display()
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()}: {self.diagnosis} by {self.reviewer} at {self.created_at:%Y-%m-%d %H:%M}"

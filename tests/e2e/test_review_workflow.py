@@ -36,6 +36,8 @@ def test_dermatologist_confirms_from_the_queue(page, active_model):
     top = page.get_by_test_id("ai-top-class").inner_text()
 
     page.get_by_label("Confirm the AI's diagnosis").check()
+    page.get_by_label("Follow-up", exact=True).check()
+    page.fill("#id_follow_up_months", "6")
     page.fill("#id_notes", "Dermoscopy typical; follow up in 6 months.")
     page.get_by_role("button", name="Record review").click()
     page.wait_for_url("**/review/")
@@ -44,6 +46,7 @@ def test_dermatologist_confirms_from_the_queue(page, active_model):
 
     review = Review.objects.get(case=case)
     assert review.reviewer == derm and review.decision == "confirm"
+    assert (review.plan, review.follow_up_months) == ("follow_up", 6)
     case.refresh_from_db()
     assert case.status == CaseStatus.REVIEWED
     # The staff's case page shows the decision.
