@@ -10,6 +10,12 @@ class DiagnosisConfig(AppConfig):
 
         images_stored.connect(_queue_stored_images, dispatch_uid="diagnosis.queue_stored_images")
 
+        from patients.api.serializers import case_detail_providers
+
+        from .api.serializers import case_headline_data
+
+        case_detail_providers["headline"] = case_headline_data
+
 
 def _queue_stored_images(sender, image_ids, **kwargs):
     from .services import images_enqueue

@@ -1,5 +1,6 @@
 from django import forms
 
+from .models.histology import HISTOLOGY_DIAGNOSES
 from .models.review import DIAGNOSES, ManagementPlan, ReviewDecision
 
 
@@ -17,3 +18,9 @@ class ReviewForm(forms.Form):
         help_text="Required when the review in force is malignant (akiec, bcc, mel) and yours is benign.",
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class HistologyForm(forms.Form):
+    diagnosis = forms.ChoiceField(label="Histological diagnosis", choices=[("", "—")] + HISTOLOGY_DIAGNOSES)
+    reported_on = forms.DateField(label="Report date", widget=forms.DateInput(attrs={"type": "date"}))
+    report_reference = forms.CharField(label="Report reference", max_length=100)

@@ -5,8 +5,9 @@ from django.shortcuts import get_object_or_404
 from patients.models import Case, CaseStatus, LesionImage
 
 from .model_registry import model_version_active
-from .models import ClassificationJob, Prediction
+from .models import ClassificationJob, Histology, Prediction, Review
 from .models.prediction import Flag
+from .models.review import DIAGNOSES
 
 
 def _case_predictions(*args, **kwargs):
@@ -79,3 +80,62 @@ def images_awaiting_classification(*, queued_before):
 def images_failed(*, case):
     """The case's images the AI gave up on, with the reason and attempt count (the case was scoped by the caller)."""
     return ClassificationJob.objects.filter(image__case=case, failed_at__isnull=False).select_related("image")
+
+
+def histology_current(*, case) -> Histology | None:
+    """The histology in force (superseded by none) of a case the caller has scoped."""
+    return case.histologies.filter(superseded_by__isnull=True).select_related("entered_by").first()
+
+
+def histologies(*, case):
+    """A case's histology entries, newest first (the case was scoped by the caller)."""
+    return case.histologies.select_related("entered_by").order_by("-created_at", "-pk")
+
+
+def review_current(*, case) -> Review | None:
+    return case.reviews.filter(superseded_by__isnull=True).select_related("reviewer").first()
+
+
+def case_headline(*, case) -> dict | None:
+    """What a case leads with, in order: the histology, then the dermatologist's current decision (with its plan),
+    then the AI's opinion (with its flag); None when there is none of them yet (the case was scoped by the caller).
+
+    `source` says which: "histology", "decision" or "ai"."""
+    from .services import case_ai_summary
+
+    histology = histology_current(case=case)
+    if histology is not None:
+        return {
+            "source": "histology",
+            "diagnosis": histology.diagnosis,
+            "diagnosis_name": histology.get_diagnosis_display(),
+            "text": f"Histology: {histology.get_diagnosis_display()}",
+            "detail": f"Report {histology.report_reference} of {histology.reported_on:%Y-%m-%d}",
+            "plan": "",
+            "flag": "",
+        }
+    review = review_current(case=case)
+    if review is not None:
+        return {
+            "source": "decision",
+            "diagnosis": review.diagnosis,
+            "diagnosis_name": review.get_diagnosis_display(),
+            "text": f"Dermatologist: {review.get_diagnosis_display()}",
+            "detail": (f"Changed from {review.get_downgraded_from_display()}: {review.downgrade_reason}"
+                       if review.is_downgrade else ""),
+            "plan": review.plan_text,
+            "flag": "",
+        }
+    summary = case_ai_summary(case)
+    if summary is None:
+        return None
+    name = dict(DIAGNOSES).get(summary["top_class"], "") if summary["top_class"] else ""
+    return {
+        "source": "ai",
+        "diagnosis": summary["top_class"] or "",
+        "diagnosis_name": name,
+        "text": summary["flag_text"],
+        "detail": f"AI's most likely class: {name}" if name else "The AI could assess no image: no AI diagnosis.",
+        "plan": "",
+        "flag": summary["flag"],
+    }

@@ -18,6 +18,8 @@ from patients.models import BodySite, Case, CaseStatus, LesionImage, Sex
 
 from .model_registry import model_version_active, predictor_for
 from .models import ClassificationJob, ManagementPlan, ModelVersion, Prediction, Review, ReviewDecision
+from .models import Histology
+from .models.histology import HISTOLOGY_DIAGNOSES
 from .models.review import MALIGNANT
 from .models.prediction import FLAG_KEYS, Flag
 
@@ -366,3 +368,37 @@ def review_submit(
         case.save(update_fields=["status", "updated_at"])
         event_record(action=Action.REVIEW_CREATE, actor=reviewer, obj=case)
     return review
+
+
+def histology_record(*, case: Case, user, diagnosis: str, reported_on, report_reference: str) -> Histology:
+    """Enter the histopathology result of a case (staff or a dermatologist of its clinic): its ground truth.
+
+    A later entry supersedes the earlier one (a corrected report); none is edited."""
+    if user.role not in (Role.STAFF, Role.DERMATOLOGIST) or user.clinic_id != case.patient.clinic_id:
+        raise PermissionDenied("Only the staff and dermatologists of the case's clinic can enter its histology.")
+    errors = {}
+    if diagnosis not in dict(HISTOLOGY_DIAGNOSES):
+        errors["diagnosis"] = "Choose the histological diagnosis: one of the seven classes, or other."
+    if reported_on is None:
+        errors["reported_on"] = "Give the date of the histopathology report."
+    elif reported_on > timezone.localdate():
+        errors["reported_on"] = "The report date cannot be in the future."
+    report_reference = (report_reference or "").strip()
+    if not report_reference:
+        errors["report_reference"] = "Give the laboratory's reference of the report."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.is_archived:
+            raise ValidationError("An archived case cannot be changed.")
+        previous = case.histologies.filter(superseded_by__isnull=True).first()
+        histology = Histology(
+            case=case, diagnosis=diagnosis, reported_on=reported_on, report_reference=report_reference,
+            entered_by=user, supersedes=previous,
+        )
+        histology.full_clean()
+        histology.save()
+        # The audit trail has no histology action yet: recorded as a change to the case, naming the field.
+        event_record(action=Action.CASE_UPDATE, actor=user, obj=case, changed_fields=["histology"])
+    return histology

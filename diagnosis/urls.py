@@ -6,6 +6,7 @@ app_name = "diagnosis"
 urlpatterns = [
     path("", views.review_queue, name="queue"),
     path("cases/<uuid:public_id>/", views.case_review, name="case_review"),
+    path("cases/<uuid:public_id>/histology/", views.histology_enter, name="histology"),
     path("cases/<uuid:public_id>/retry/", views.retry_classification, name="retry"),
     path("predictions/<uuid:public_id>/heatmap/", views.heatmap, name="heatmap"),
 ]

@@ -12,7 +12,7 @@ from patients.views.forms_support import attach_errors
 from patients.views.images import IMAGE_READERS, image_response
 
 from . import selectors, services
-from .forms import ReviewForm
+from .forms import HistologyForm, ReviewForm
 
 
 @role_required(Role.DERMATOLOGIST)
@@ -41,6 +41,22 @@ def case_review(request, public_id):
         "form": form,
     }
     return render(request, "diagnosis/case_review.html", context, status=400 if form.errors else 200)
+
+
+@role_required(Role.STAFF, Role.DERMATOLOGIST)
+def histology_enter(request, public_id):
+    case = patient_selectors.case_get(user=request.user, public_id=public_id)
+    form = HistologyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.histology_record(case=case, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Histology recorded.")
+            return redirect(case)
+    context = {"case": case, "patient": case.patient, "form": form, "histologies": selectors.histologies(case=case)}
+    return render(request, "diagnosis/histology_form.html", context, status=400 if form.errors else 200)
 
 
 @require_GET

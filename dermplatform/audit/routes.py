@@ -29,6 +29,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis:queue": {"GET": (A.QUEUE_VIEW, "")},
     "diagnosis:case_review": {"GET": (A.CASE_VIEW, "case"), "POST": (A.REVIEW_CREATE, "case")},
     "diagnosis:retry": {"POST": (A.AI_RETRY, "case")},
+    "diagnosis:histology": {"GET": (A.CASE_VIEW, "case"), "POST": (A.CASE_UPDATE, "case")},
     "diagnosis:heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
     # API
     "patients_api:patient_list": {"GET": (A.PATIENT_LIST, ""), "POST": (A.PATIENT_CREATE, "")},
@@ -44,6 +45,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis_api:case_ai": {"GET": (A.PREDICTION_VIEW, "case")},
     "diagnosis_api:case_reviews": {"GET": (A.REVIEW_LIST, "case"), "POST": (A.REVIEW_CREATE, "case")},
     "diagnosis_api:case_retry_ai": {"POST": (A.AI_RETRY, "case")},
+    "diagnosis_api:case_histology": {"GET": (A.CASE_VIEW, "case"), "POST": (A.CASE_UPDATE, "case")},
     "diagnosis_api:prediction_heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
     "diagnosis_api:review_queue": {"GET": (A.QUEUE_VIEW, "")},
 }

@@ -14,3 +14,8 @@ from patients.api.permissions import ClinicalApiPermission
 class DermatologistApiPermission(ClinicalApiPermission):
     message = "Only dermatologists review cases."
     read_roles = write_roles = frozenset({Role.DERMATOLOGIST})
+
+
+class HistologyApiPermission(ClinicalApiPermission):
+    message = "Only the clinic's staff and dermatologists enter histology."
+    read_roles = write_roles = frozenset({Role.STAFF, Role.DERMATOLOGIST})

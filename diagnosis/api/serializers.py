@@ -233,3 +233,43 @@ class ReviewQueueEntrySerializer(serializers.ModelSerializer):
             "reviews_url",
         ]
         read_only_fields = fields
+
+
+class HistologySerializer(serializers.Serializer):
+    """A histology entry in its case's history, newest first."""
+
+    diagnosis = serializers.CharField(help_text="akiec, bcc, bkl, df, mel, nv, vasc, or other.")
+    reported_on = serializers.DateField(help_text="Date of the histopathology report.")
+    report_reference = serializers.CharField()
+    entered_by = serializers.CharField(source="entered_by.username")
+    created_at = serializers.DateTimeField()
+    is_current = serializers.SerializerMethodField(help_text="True for the entry in force (superseded by none).")
+
+    class Meta:
+        ref_name = "Histology"
+
+    def get_is_current(self, histology) -> bool:
+        return not hasattr(histology, "superseded_by")
+
+
+class CaseHeadlineSerializer(serializers.Serializer):
+    """What the case leads with: histology when present, else the dermatologist's current decision, else the AI."""
+
+    source = serializers.ChoiceField(choices=["histology", "decision", "ai"], help_text="Which of the three leads.")
+    diagnosis = serializers.CharField(help_text="Its diagnosis code; empty when the AI could assess no image.")
+    diagnosis_name = serializers.CharField()
+    text = serializers.CharField(help_text="The headline in words (for the AI: its flag).")
+    detail = serializers.CharField(help_text="Report reference and date, a downgrade's reason, or the AI's class.")
+    plan = serializers.CharField(help_text="The decision's management plan in words; empty for histology and the AI.")
+    flag = serializers.CharField(help_text="The AI's flag when the AI leads; empty otherwise.")
+
+    class Meta:
+        ref_name = "CaseHeadline"
+
+
+def case_headline_data(case, context) -> dict | None:
+    """The case detail's `headline` (patients.api asks for it without importing diagnosis)."""
+    from diagnosis.selectors import case_headline
+
+    headline = case_headline(case=case)
+    return None if headline is None else CaseHeadlineSerializer(headline, context=context).data

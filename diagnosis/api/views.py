@@ -15,14 +15,17 @@ from rest_framework.response import Response
 
 from diagnosis import selectors, services
 from diagnosis.models import ManagementPlan, Review, ReviewDecision
+from diagnosis.models.histology import HISTOLOGY_DIAGNOSES
 from diagnosis.models.review import DIAGNOSES
 from patients import selectors as patient_selectors
 from patients.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi
 from patients.models import Case, CaseStatus
 from patients.views.images import image_response
 
-from .permissions import DermatologistApiPermission
-from .serializers import CaseAiSerializer, ReviewQueueEntrySerializer, ReviewSerializer
+from .permissions import DermatologistApiPermission, HistologyApiPermission
+from .serializers import CaseAiSerializer, HistologySerializer, ReviewQueueEntrySerializer, ReviewSerializer
+
+HISTOLOGY_CODES = [code for code, _ in HISTOLOGY_DIAGNOSES]
 
 
 class CaseAiApi(ClinicalApi):
@@ -177,3 +180,48 @@ class CaseRetryAiApi(ClinicalApi):
         case.refresh_from_db(fields=["status"])
         data = self.OutputSerializer({"case": case.public_id, "status": case.status, "count": count}).data
         return Response(data, status=status.HTTP_202_ACCEPTED)
+
+
+class CaseHistologyApi(ClinicalApi):
+    """Staff and dermatologists of the case's clinic read and enter its histology (both count as writers here)."""
+
+    class InputSerializer(serializers.Serializer):
+        # A CharField (checked by the service): a second ChoiceField named diagnosis would need an ENUM_NAME_OVERRIDES entry.
+        diagnosis = serializers.CharField(
+            max_length=10, help_text="One of the seven classes (" + ", ".join(HISTOLOGY_CODES[:-1]) + ") or other."
+        )
+        reported_on = serializers.DateField(help_text="Date of the histopathology report; not in the future.")
+        report_reference = serializers.CharField(max_length=100, help_text="The laboratory's reference of the report.")
+
+        class Meta:
+            ref_name = "HistologyCreateInput"
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [HistologyApiPermission()]
+        return super().get_permissions()
+
+    @extend_schema(
+        operation_id="cases_histology_list",
+        responses=HistologySerializer(many=True),
+        description="The case's histology entries, newest first; the one in force is the case's ground truth.",
+    )
+    def get(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        return Response(HistologySerializer(selectors.histologies(case=case), many=True).data)
+
+    @extend_schema(
+        operation_id="cases_histology_create",
+        request=InputSerializer,
+        responses={201: HistologySerializer},
+        description=(
+            "Enter the histopathology result (staff or dermatologists of the case's clinic). It becomes the case's "
+            "headline; a later entry supersedes the earlier one."
+        ),
+    )
+    def post(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        histology = services.histology_record(case=case, user=request.user, **serializer.validated_data)
+        return Response(HistologySerializer(histology).data, status=status.HTTP_201_CREATED)

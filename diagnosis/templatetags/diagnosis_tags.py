@@ -35,3 +35,18 @@ def case_summary(case):
     from diagnosis.services import case_ai_summary
 
     return case_ai_summary(case)
+
+
+@register.simple_tag
+def case_headline(case):
+    """What the case leads with: histology, then the dermatologist's decision, then the AI's opinion."""
+    from diagnosis.selectors import case_headline as headline
+
+    return headline(case=case)
+
+
+@register.simple_tag
+def case_histologies(case):
+    from diagnosis.selectors import histologies
+
+    return histologies(case=case)

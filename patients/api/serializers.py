@@ -3,6 +3,8 @@
 Input serializers live inside the views that use them.
 """
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from patients.models import Case, LesionImage, Patient
@@ -97,10 +99,27 @@ class CaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# What other apps add to the case detail without patients importing them: diagnosis registers "headline"
+# (a callable (case, serializer context) -> dict or None) when it is ready.
+case_detail_providers: dict = {}
+
+
 class CaseDetailSerializer(CaseSerializer):
     # Set by the view from LesionImage.objects.visible_to(user), never the raw reverse manager.
     images = LesionImageSerializer(many=True, read_only=True, source="visible_images")
+    headline = serializers.SerializerMethodField(
+        help_text=(
+            "What the case leads with, in order: the histology when entered, else the dermatologist's current "
+            "decision (with its plan), else the AI's opinion (with its flag); null before any of them."
+        )
+    )
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "images"]
+        fields = [*CaseSerializer.Meta.fields, "headline", "images"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_headline(self, case: Case) -> dict | None:
+        provider = case_detail_providers.get("headline")
+        return provider(case, self.context) if provider else None
+
