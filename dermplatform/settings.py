@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "knox",  # API tokens: stored hashed, expiring, revocable
+    "django_otp",  # two-factor sign-in: TOTP authenticator apps and recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -63,10 +66,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a second factor entered this session
     # Signs out after idling or the absolute session lifetime, before anything reads the user.
     "dermplatform.accounts.sessions.SessionTimeoutMiddleware",
     # Records every access to patient data, allowed or denied (anonymous ones too: outside the login gate).
     "dermplatform.audit.middleware.AuditMiddleware",
+    # Admins, and anyone who turned it on, enter a TOTP or recovery code before any page (admin included).
+    "dermplatform.accounts.two_factor.TwoFactorMiddleware",
     # Every page requires a signed-in user unless marked @login_not_required.
     "dermplatform.middleware.PageLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -253,6 +259,10 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
+
+# --- Two-factor sign-in (django-otp) ---------------------------------------------
+OTP_TOTP_ISSUER = "DermPlatform"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # never show a device's key in the admin
 
 # --- Sign-in lockout (django-axes) ------------------------------------------------
 # Five failures lock the user name, and separately the client address, for the cool-off (or until an admin

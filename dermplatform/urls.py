@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from dermplatform.accounts import two_factor_views
 from dermplatform.accounts.views import home, session_status
 from dermplatform.health import healthz
 
@@ -14,6 +15,11 @@ urlpatterns = [
     path("accounts/session/", session_status, name="session_status"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/two-factor/", two_factor_views.settings_page, name="two_factor_settings"),
+    path("accounts/two-factor/verify/", two_factor_views.verify, name="two_factor_verify"),
+    path("accounts/two-factor/setup/", two_factor_views.setup, name="two_factor_setup"),
+    path("accounts/two-factor/recovery-codes/", two_factor_views.recovery_codes, name="two_factor_recovery_codes"),
+    path("accounts/two-factor/disable/", two_factor_views.disable, name="two_factor_disable"),
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("review/", include("diagnosis.urls")),

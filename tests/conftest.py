@@ -66,6 +66,23 @@ def admin_client_(client, admin_user):
 
 
 @pytest.fixture(autouse=True)
+def _force_login_passes_two_factor(monkeypatch):
+    """force_login stands for a user fully signed in: for one who needs a second factor (admins), the session is
+    verified with a confirmed authenticator too. Tests of the sign-in flows themselves sign in for real."""
+    from django.test.client import ClientMixin
+
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        from tests.two_factor import two_factor_verify_session
+
+        two_factor_verify_session(self, user)
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for production, not for hundreds of test users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -3,11 +3,14 @@ from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from .models import Clinic, User
 from .services import sign_in_unlock
 from .tokens import tokens_revoke
+from .two_factor import two_factor_disable
 
 
 @admin.register(Clinic)
@@ -27,7 +30,7 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (("Clinic and role", {"fields": ("role", "clinic")}),)
     add_fieldsets = BaseUserAdmin.add_fieldsets + (("Clinic and role", {"fields": ("role", "clinic")}),)
     readonly_fields = ["is_staff", "last_login", "date_joined"]
-    actions = ["unlock_sign_in", "revoke_api_tokens"]
+    actions = ["unlock_sign_in", "revoke_api_tokens", "reset_two_factor"]
 
     @admin.action(description="Unlock sign-in (forget failed attempts)")
     def unlock_sign_in(self, request, queryset):
@@ -39,6 +42,12 @@ class UserAdmin(BaseUserAdmin):
     def revoke_api_tokens(self, request, queryset):
         revoked = sum(tokens_revoke(user=user, by=request.user) for user in queryset)
         self.message_user(request, f"Revoked {revoked} API token(s).", messages.SUCCESS)
+
+    @admin.action(description="Reset two-factor sign-in (lost phone: they set it up again)")
+    def reset_two_factor(self, request, queryset):
+        for user in queryset:
+            two_factor_disable(user=user, by=request.user)
+        self.message_user(request, f"Two-factor sign-in reset for {queryset.count()} user(s).", messages.SUCCESS)
 
 
 admin.site.unregister(AccessAttempt)
@@ -105,3 +114,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         self.revoke(request, queryset)
+
+
+class _DeviceAdmin(admin.ModelAdmin):
+    """Two-factor devices by user: never their key or codes. Deleting one is how an admin resets a lost device."""
+
+    list_display = ["user", "name", "confirmed"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+for _model in (TOTPDevice, StaticDevice):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _DeviceAdmin)

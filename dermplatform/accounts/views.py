@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from .sessions import seconds_left
 from .tokens import AuthToken, token_issue, tokens_revoke
+from .two_factor import code_check, two_factor_required
 
 LOCKED_OUT_MESSAGE = (
     "Too many failed sign-in attempts: sign-in is locked for {minutes} minutes. "
@@ -46,6 +47,13 @@ def locked_out(request, original_response=None, credentials=None):
     return render(request, "registration/locked_out.html", {"message": locked_out_message()}, status=status)
 
 
+class TokenInput(AuthTokenSerializer):
+    otp_token = serializers.CharField(
+        required=False, allow_blank=True, write_only=True,
+        help_text="The code of the user's authenticator app (or a recovery code), for users with two-factor sign-in.",
+    )
+
+
 _TokenOutput = inline_serializer(
     "IssuedToken", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
 )
@@ -60,13 +68,13 @@ class TokenApi(APIView):
     permission_classes = [AllowAny]
     parser_classes = [FormParser, MultiPartParser, JSONParser]
     renderer_classes = [JSONRenderer]
-    serializer_class = AuthTokenSerializer
+    serializer_class = TokenInput
 
     def get_serializer(self, *args, **kwargs):
         kwargs.setdefault("context", {"request": self.request, "view": self})
         return self.serializer_class(*args, **kwargs)
 
-    @extend_schema(request=AuthTokenSerializer, responses={200: _TokenOutput})
+    @extend_schema(request=TokenInput, responses={200: _TokenOutput})
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
@@ -75,6 +83,8 @@ class TokenApi(APIView):
                 return locked_out(request)
             raise ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
+        if two_factor_required(user) and not code_check(user=user, code=serializer.validated_data.get("otp_token", "")):
+            raise ValidationError({"otp_token": ["A valid two-factor code is required for this user."]})
         instance, key = token_issue(user=user)
         return Response({"token": key, "expiry": serializers.DateTimeField().to_representation(instance.expiry)})
 

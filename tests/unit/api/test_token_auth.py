@@ -40,7 +40,15 @@ def test_anonymous_is_401_with_token_challenge(api):
 
 
 def test_admin_token_is_403(api, admin_user):
+    from tests.two_factor import confirmed_device, current_code
+
+    # An admin's token needs their second factor too.
     response = api.post("/api/token/", {"username": admin_user.username, "password": PASSWORD}, format="json")
+    assert response.status_code == 400 and "token" not in response.json()
+    code = current_code(confirmed_device(admin_user))
+    response = api.post(
+        "/api/token/", {"username": admin_user.username, "password": PASSWORD, "otp_token": code}, format="json"
+    )
     token = response.json()["token"]
     assert api.get("/api/patients/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 403
 
