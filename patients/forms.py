@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from .models import BodySite, Case, Patient
+from .models import BodySite, Case, Lesion, Patient, Side
 
 
 class PatientForm(forms.ModelForm):
@@ -23,6 +23,25 @@ class CaseForm(forms.ModelForm):
         model = Case
         fields = ["body_site", "clinical_notes"]
         widgets = {"clinical_notes": forms.Textarea(attrs={"rows": 4})}
+
+
+class CaseCreateForm(forms.Form):
+    """Opening a case: a follow-up visit of one of the patient's lesions, or a new lesion."""
+
+    lesion = forms.ModelChoiceField(
+        queryset=Lesion.objects.none(), required=False, empty_label="A new lesion", to_field_name="public_id",
+        label="Lesion", help_text="A follow-up visit of a lesion seen before, or a new lesion described below.",
+    )
+    body_site = forms.ChoiceField(choices=[("", "—")] + BodySite.choices, required=False, help_text="New lesion only.")
+    side = forms.ChoiceField(choices=Side.choices, required=False, help_text="New lesion only.")
+    label = forms.CharField(max_length=100, required=False, help_text='New lesion only, e.g. "left shoulder, 6 mm pigmented".')
+    clinical_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(self, *args, lesions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if lesions is not None:
+            self.fields["lesion"].queryset = lesions
+        self.fields["lesion"].label_from_instance = lambda lesion: f"{lesion.name} (since {lesion.created_at:%Y-%m-%d})"
 
 
 class ArchiveForm(forms.Form):

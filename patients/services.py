@@ -14,7 +14,7 @@ from django.utils import timezone
 from dermplatform.audit.services import Action, changed_field_names, event_record
 
 from .imaging import clean_image, read_upload
-from .models import Case, CaseStatus, LesionImage, Patient
+from .models import Case, CaseStatus, Lesion, LesionImage, Patient
 from .signals import images_stored
 
 MAX_FILES_PER_UPLOAD = 20
@@ -109,11 +109,26 @@ def patient_archive(*, patient: Patient, user, reason: str) -> Patient:
 
 
 @transaction.atomic
-def case_create(*, patient: Patient, created_by, body_site: str, clinical_notes: str = "") -> Case:
+@transaction.atomic
+def case_create(
+    *, patient: Patient, created_by, body_site: str = "", clinical_notes: str = "", lesion: Lesion | None = None,
+    side: str = "", label: str = "",
+) -> Case:
+    """Open a case: one visit of a lesion. With `lesion`, a follow-up visit of that lesion of the patient (it keeps
+    the lesion's body site); without, a new lesion at `body_site` (with its side and short label)."""
     _require_same_clinic(created_by, patient.clinic_id)
     if patient.is_archived:
         raise ValidationError("Cases cannot be opened for an archived patient.")
-    case = Case(patient=patient, created_by=created_by, body_site=body_site, clinical_notes=clinical_notes.strip())
+    if lesion is not None:
+        if lesion.patient_id != patient.pk:
+            raise ValidationError({"lesion": "That lesion is not this patient's."})
+        body_site = lesion.body_site
+    else:
+        if not body_site:
+            raise ValidationError({"body_site": "Choose the body site of the new lesion."})
+        lesion = Lesion(patient=patient, body_site=body_site, side=side, label=(label or "").strip(), created_by=created_by)
+        _save_validated(lesion)
+    case = Case(patient=patient, lesion=lesion, created_by=created_by, body_site=body_site, clinical_notes=clinical_notes.strip())
     _save_validated(case)
     event_record(action=Action.CASE_CREATE, actor=created_by, obj=case)
     return case
@@ -134,6 +149,9 @@ def case_update(*, case: Case, user, **changes) -> Case:
     for field, value in changes.items():
         setattr(case, field, value)
     _save_validated(case)
+    if "body_site" in changed and not case.lesion.cases.exclude(pk=case.pk).exists():
+        # A lesion's only visit corrects the lesion's site too; a lesion followed across visits keeps its own.
+        Lesion.objects.filter(pk=case.lesion_id).update(body_site=case.body_site)
     event_record(action=Action.CASE_UPDATE, actor=user, obj=case, changed_fields=changed)
     return case
 

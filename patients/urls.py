@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<uuid:public_id>/edit/", views.case_update, name="case_update"),
     path("cases/<uuid:public_id>/archive/", views.case_archive, name="case_archive"),
     path("cases/<uuid:public_id>/images/", views.image_upload, name="image_upload"),
+    path("lesions/<uuid:public_id>/", views.lesion_detail, name="lesion_detail"),
     path("images/<uuid:public_id>/content/", views.image_content, name="image_content"),
     path("images/<uuid:public_id>/thumbnail/", views.image_thumbnail, name="image_thumbnail"),
 ]

@@ -57,4 +57,4 @@ def clinical_world(*, staff, dermatologist, capture_on_commit) -> dict:
     case.status = CaseStatus.AWAITING_REVIEW
     case.save(update_fields=["status"])
     review = diagnosis_services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="reassure", notes="Typical.")
-    return {"patient": patient, "case": case, "image": image, "prediction": prediction, "review": review}
+    return {"patient": patient, "lesion": case.lesion, "case": case, "image": image, "prediction": prediction, "review": review}

@@ -58,11 +58,24 @@ class PatientFactory(factory.django.DjangoModelFactory):
     created_by = factory.SubFactory(StaffFactory, clinic=factory.SelfAttribute("..clinic"))
 
 
+class LesionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.Lesion"
+
+    patient = factory.SubFactory(PatientFactory)
+    body_site = "back"
+    created_by = factory.SelfAttribute("patient.created_by")
+
+
 class CaseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "patients.Case"
 
     patient = factory.SubFactory(PatientFactory)
     body_site = "back"
+    lesion = factory.SubFactory(
+        LesionFactory, patient=factory.SelfAttribute("..patient"), body_site=factory.SelfAttribute("..body_site"),
+        created_by=factory.SelfAttribute("..created_by"),
+    )
     clinical_notes = "Changing pigmented lesion."
     created_by = factory.SelfAttribute("patient.created_by")

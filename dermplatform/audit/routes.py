@@ -24,6 +24,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "patients:case_update": {"GET": (A.CASE_VIEW, "case"), "POST": (A.CASE_UPDATE, "case")},
     "patients:case_archive": {"POST": (A.CASE_ARCHIVE, "case")},
     "patients:image_upload": {"POST": (A.IMAGE_UPLOAD, "case")},
+    "patients:lesion_detail": {"GET": (A.CASE_LIST, "lesion")},
     "patients:image_content": {"GET": (A.IMAGE_CONTENT, "image")},
     "patients:image_thumbnail": {"GET": (A.IMAGE_THUMBNAIL, "image")},
     "diagnosis:queue": {"GET": (A.QUEUE_VIEW, "")},

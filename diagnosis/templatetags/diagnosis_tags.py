@@ -50,3 +50,37 @@ def case_histologies(case):
     from diagnosis.selectors import histologies
 
     return histologies(case=case)
+
+
+@register.simple_tag
+def visit_ai(case):
+    """A visit's AI opinion for the lesion page: the summary plus P(melanoma) averaged over assessable images."""
+    from diagnosis.services import case_ai_summary
+
+    summary = case_ai_summary(case)
+    if summary is None:
+        return None
+    return {**summary, "mel_probability": dict(summary["probabilities"]).get("mel")}
+
+
+@register.simple_tag
+def lesion_timeline(visits):
+    """Each visit of a lesion (oldest first) with its AI opinion, P(melanoma), its change since the visit before,
+    and the dermatologist's current decision."""
+    from diagnosis.selectors import histology_current, review_current
+
+    rows, previous = [], None
+    for case in visits:
+        ai = visit_ai(case)
+        mel = ai["mel_probability"] if ai else None
+        change = mel - previous if mel is not None and previous is not None else None
+        rows.append({"case": case, "ai": ai, "mel": mel, "mel_change": change,
+                     "review": review_current(case=case), "histology": histology_current(case=case)})
+        previous = mel if mel is not None else previous
+    return rows
+
+
+@register.filter
+def signed_points(value) -> str:
+    """A change of probability in percentage points, with its sign."""
+    return f"{float(value) * 100:+.1f} pp"

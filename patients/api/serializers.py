@@ -73,6 +73,7 @@ class CaseSerializer(serializers.ModelSerializer):
         view_name="patients_api:case_detail", lookup_field="public_id", lookup_url_kwarg="public_id"
     )
     patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    lesion = serializers.UUIDField(source="lesion.public_id", read_only=True, help_text="The lesion this case is a visit of.")
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     images_url = serializers.HyperlinkedIdentityField(
         view_name="patients_api:case_images", lookup_field="public_id", lookup_url_kwarg="public_id"
@@ -85,6 +86,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "public_id",
             "url",
             "patient",
+            "lesion",
             "body_site",
             "clinical_notes",
             "status",

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from patients import selectors, services
-from patients.models import BodySite, Case, LesionImage, Patient, Sex
+from patients.models import BodySite, Case, Lesion, LesionImage, Patient, Sex, Side
 from patients.views.images import image_response
 
 from .filters import CaseFilter, PatientFilter
@@ -159,7 +159,16 @@ class CaseListCreateApi(ClinicalListApi):
 
     class InputSerializer(serializers.Serializer):
         patient = serializers.UUIDField(help_text="The patient's public id.")
-        body_site = serializers.ChoiceField(choices=BodySite.choices)
+        lesion = serializers.UUIDField(
+            required=False, allow_null=True, default=None,
+            help_text="A lesion of the patient (public id): the case is a follow-up visit of it. Omitted: a new lesion.",
+        )
+        body_site = serializers.ChoiceField(
+            choices=BodySite.choices, required=False, default="", help_text="Of the new lesion; required without `lesion`."
+        )
+        side = serializers.ChoiceField(choices=Side.choices, required=False, default="", help_text="Of the new lesion.")
+        label = serializers.CharField(required=False, allow_blank=True, default="", max_length=100,
+                                      help_text="Short label of the new lesion.")
         clinical_notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
 
         class Meta:
@@ -181,6 +190,11 @@ class CaseListCreateApi(ClinicalListApi):
         patient = Patient.objects.visible_to(request.user).filter(public_id=data.pop("patient")).first()
         if patient is None:
             raise exceptions.ValidationError({"patient": ["No such patient."]})
+        lesion_id = data.pop("lesion")
+        if lesion_id is not None:
+            data["lesion"] = Lesion.objects.visible_to(request.user).filter(public_id=lesion_id, patient=patient).first()
+            if data["lesion"] is None:
+                raise exceptions.ValidationError({"lesion": ["No such lesion of this patient."]})
         case = _with_images(services.case_create(patient=patient, created_by=request.user, **data), request.user)
         return Response(CaseDetailSerializer(case, context={"request": request}).data, status=status.HTTP_201_CREATED)
 

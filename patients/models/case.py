@@ -43,10 +43,12 @@ class CaseQuerySet(ClinicScopedQuerySet):
 
 
 class Case(Archivable):
-    """One lesion at one visit."""
+    """One lesion at one visit (its body site is the lesion's)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="cases")
+    lesion = models.ForeignKey("patients.Lesion", on_delete=models.PROTECT, related_name="cases",
+                               help_text="The lesion this case is one visit of.")
     body_site = models.CharField(max_length=20, choices=BodySite.choices, default=BodySite.UNKNOWN)
     clinical_notes = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.DRAFT, db_index=True)

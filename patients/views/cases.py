@@ -7,14 +7,15 @@ from dermplatform.accounts.models import Role
 from dermplatform.accounts.permissions import role_required
 
 from .. import selectors, services
-from ..forms import ArchiveForm, CaseForm, ImageUploadForm
+from ..forms import ArchiveForm, CaseCreateForm, CaseForm, ImageUploadForm
 from .forms_support import archive_from_form, attach_errors
 
 
 @role_required(Role.STAFF)
 def case_create(request, patient_id):
     patient = selectors.patient_get(user=request.user, public_id=patient_id)
-    form = CaseForm(request.POST or None)
+    form = CaseCreateForm(request.POST or None, lesions=selectors.lesions_of(patient=patient),
+                          initial={"lesion": request.GET.get("lesion") or None})
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_create(patient=patient, created_by=request.user, **form.cleaned_data)
@@ -72,3 +73,10 @@ def case_update(request, public_id):
 def case_archive(request, public_id):
     case = selectors.case_get(user=request.user, public_id=public_id)
     return archive_from_form(request, case, lambda c, **kw: services.case_archive(case=c, **kw), "Case")
+
+
+@role_required(Role.STAFF, Role.DERMATOLOGIST)
+def lesion_detail(request, public_id):
+    lesion = selectors.lesion_get(user=request.user, public_id=public_id)
+    context = {"lesion": lesion, "patient": lesion.patient, "visits": selectors.lesion_visits(lesion=lesion)}
+    return render(request, "patients/lesion_detail.html", context)

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 ROLES = {"staff": "staff", "dermatologist": "dermatologist", "admin": "admin_user"}
 # The object a path parameter names, by the word just before it (…/cases/<uuid:public_id>/ is a case).
-OBJECT_BY_SEGMENT = {"patients": "patient", "cases": "case", "images": "image", "predictions": "prediction"}
+OBJECT_BY_SEGMENT = {
+    "patients": "patient", "cases": "case", "images": "image", "predictions": "prediction", "lesions": "lesion",
+}
 PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 

@@ -25,7 +25,7 @@ def classified(staff, active_model):
     case = make_case(staff, patient, notes="Irregular border.")
     image = make_image(staff, case)
     diagnosis_services.image_classify(image_id=image.pk)
-    return {"patient": patient, "case": case, "image": image, "prediction": Prediction.objects.get(image=image)}
+    return {"patient": patient, "lesion": case.lesion, "case": case, "image": image, "prediction": Prediction.objects.get(image=image)}
 
 
 @pytest.fixture
