@@ -399,6 +399,5 @@ def histology_record(*, case: Case, user, diagnosis: str, reported_on, report_re
         )
         histology.full_clean()
         histology.save()
-        # The audit trail has no histology action yet: recorded as a change to the case, naming the field.
-        event_record(action=Action.CASE_UPDATE, actor=user, obj=case, changed_fields=["histology"])
+        event_record(action=Action.HISTOLOGY_CREATE, actor=user, obj=case)
     return histology

@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from dermplatform.audit.models import AuditEvent
 from diagnosis import services as diagnosis_services
 from patients import services
 from patients.models import Case, Lesion
@@ -102,6 +103,8 @@ def test_lesion_page_is_for_the_clinic(client, request, patient, staff, who, sta
     lesion = services.case_create(patient=patient, created_by=staff, body_site="back").lesion
     client.force_login(request.getfixturevalue(who))
     assert client.get(lesion.get_absolute_url()).status_code == status
+    event = AuditEvent.objects.filter(action="lesion.view", object_id=lesion.public_id).get()
+    assert event.outcome == ("allowed" if status == 200 else "denied")
 
 
 def test_api_opens_a_follow_up_visit(patient, staff, outsider_staff):
