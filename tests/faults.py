@@ -1,16 +1,18 @@
-"""Fault injection for the AI pipeline: a private Redis (restartable, no persistence), Celery worker and beat
-processes that can be killed, and the in-process Celery app pointed at that Redis.
+"""Fault injection for the AI pipeline: a private Redis (restartable, no persistence), a private PostgreSQL cluster
+(restartable), Celery worker and beat processes that can be killed, and the in-process Celery app pointed at that
+Redis.
 
 Everything listens on 127.0.0.1 only, and everything started here is stopped in a finalizer.
 """
 
+import glob
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,8 +108,9 @@ def celery_app_on(app, broker_url: str):
 class CeleryProcess:
     """`celery worker` or `celery beat` in its own process group, against the test database and a broker."""
 
-    def __init__(self, args, *, broker_url, log_path: Path, env=None):
+    def __init__(self, args, *, broker_url, log_path: Path, env=None, app="dermplatform"):
         self.args, self.broker_url, self.log_path, self.extra_env = args, broker_url, log_path, env or {}
+        self.app = app
         self.proc = None
 
     def env(self):
@@ -120,7 +123,7 @@ class CeleryProcess:
     def start(self, wait_ready=True):
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "dermplatform", *self.args],
+                [sys.executable, "-m", "celery", "-A", self.app, *self.args],
                 cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         if wait_ready:
@@ -158,74 +161,101 @@ class CeleryProcess:
         return self.log_path.read_text()[-chars:] if self.log_path.exists() else ""
 
 
-class TcpProxy:
-    """A TCP relay on 127.0.0.1 in front of PostgreSQL: down() drops every connection and refuses new ones, as a
-    restarting database does for its clients; up() serves again. Only the processes sent through it see the fault."""
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own: initdb in a temporary folder, on a free port, 127.0.0.1 only, trust
+    authentication, run as the `postgres` OS user when this process is root (initdb refuses root). stop() is a
+    real `pg_ctl stop -m fast`: every client connection is cut and new ones are refused until start()."""
 
-    def __init__(self, upstream_port: int):
+    def __init__(self):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
+        self.bin = Path(bins[-1]) if bins else None
         self.port = free_port()
-        self.upstream = (HOST, upstream_port)
-        self.connections: set[socket.socket] = set()
-        self.lock = threading.Lock()
-        self.server = None
+        self.directory = None
 
-    def up(self):
-        self.server = socket.create_server((HOST, self.port))
-        self.server.settimeout(0.2)
-        threading.Thread(target=self._accept, args=(self.server,), daemon=True).start()
+    def _cmd(self, *args) -> list[str]:
+        command = [str(self.bin / args[0]), *args[1:]]
+        return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
-    def down(self):
-        server, self.server = self.server, None
-        if server is not None:
-            server.close()
-        with self.lock:
-            doomed, self.connections = self.connections, set()
-        for sock in doomed:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
+    def _run(self, *args):
+        done = subprocess.run(self._cmd(*args), capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{args[0]} failed:\n{done.stdout}\n{done.stderr}\n{self.log_tail()}")
 
-    def _accept(self, server):
-        while self.server is server:
-            try:
-                client, _ = server.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.upstream, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            client.settimeout(None)
-            upstream.settimeout(None)
-            with self.lock:
-                self.connections |= {client, upstream}
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+    def init(self):
+        if self.bin is None or (os.geteuid() == 0 and not shutil.which("runuser")):
+            import pytest
 
-    def _pump(self, src, dst):
+            pytest.skip("PostgreSQL server binaries (/usr/lib/postgresql/*/bin) are not installed")
+        self.directory = Path(tempfile.mkdtemp(prefix="derm-pg-"))
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.directory / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--no-sync")
+
+    def start(self):
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses={HOST} -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.directory / "data"), "-l", str(self.directory / "server.log"),
+                  "-o", options, "-w", "-t", "60", "start")
+
+    def stop(self):
+        self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", "fast", "-w", "-t", "60", "stop")
+
+    def running(self) -> bool:
+        return self.directory is not None and (self.directory / "data" / "postmaster.pid").exists()
+
+    def destroy(self):
         try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
+            if self.running():
+                self.stop()
         finally:
-            for sock in (src, dst):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            if self.directory is not None:
+                shutil.rmtree(self.directory, ignore_errors=True)
+
+    def create_database(self, name: str):
+        import psycopg2
+
+        connection = psycopg2.connect(host=HOST, port=self.port, user="postgres", dbname="postgres")
+        try:
+            connection.autocommit = True
+            connection.cursor().execute(f'CREATE DATABASE "{name}"')
+        finally:
+            connection.close()
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@{HOST}:{self.port}/{name}"
+
+    def log_tail(self, chars=3000) -> str:
+        log = self.directory / "server.log" if self.directory else None
+        return log.read_text()[-chars:] if log and log.exists() else ""
 
 
-def worker(broker_url, log_path, *, model_dir, pool="solo", env=None):
+@contextmanager
+def django_database_on(server: PrivatePostgres, name: str):
+    """Point this process's default database connection at a private cluster's database, then back."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections
+
+    keys = ("NAME", "HOST", "PORT", "USER", "PASSWORD")
+    default = connections["default"]
+    saved = {key: default.settings_dict.get(key) for key in keys}
+    default.close()
+    default.settings_dict.update(NAME=name, HOST=HOST, PORT=str(server.port), USER="postgres", PASSWORD="")
+    ContentType.objects.clear_cache()  # its ids are per database
+    try:
+        yield
+    finally:
+        default.close()
+        default.settings_dict.update(saved)
+        ContentType.objects.clear_cache()
+
+
+def worker(broker_url, log_path, *, model_dir, pool="solo", env=None, app="dermplatform"):
     args = ["worker", "-Q", "default,inference", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
             "--without-heartbeat"]
     args += ["--pool", "solo"] if pool == "solo" else ["--pool", "prefork", "--concurrency", "1"]
-    return CeleryProcess(args, broker_url=broker_url, log_path=log_path, env={"DERM_MODEL_DIR": str(model_dir), **(env or {})})
+    return CeleryProcess(
+        args, broker_url=broker_url, log_path=log_path, env={"DERM_MODEL_DIR": str(model_dir), **(env or {})}, app=app
+    )
 
 
 def beat(broker_url, log_path, schedule_dir: Path, env=None):

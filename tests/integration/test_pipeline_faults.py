@@ -10,9 +10,8 @@ import signal
 import time
 
 import pytest
-from django.conf import settings as django_settings
 
-from diagnosis.models import Prediction
+from diagnosis.models import ClassificationJob, Prediction
 from patients import services
 from patients.models import Case, CaseStatus, LesionImage
 from tests import faults
@@ -91,26 +90,59 @@ def test_redis_restarted_without_persistence_with_images_queued(pipeline, upload
     _check_the_end(images, active_model, recovery)
 
 
-def test_postgresql_down_for_60_s_mid_batch(pipeline, upload_cases, active_model, request):
-    db = django_settings.DATABASES["default"]
-    proxy = faults.TcpProxy(int(db.get("PORT") or 5432))
-    proxy.up()
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL cluster of the test's own, that it stops and starts; removed at the end."""
+    server = faults.PrivatePostgres()
     try:
-        user = db.get("USER") or "postgres"
-        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-        through_proxy = f"postgres://{user}{password}@{faults.HOST}:{proxy.port}/{db['NAME']}"
-        pipeline.beat()
-        pipeline.worker(name="worker", env={"DATABASE_URL": through_proxy})
-        images = upload_cases(60)
-        assert faults.wait_for(lambda: _classified(images) >= 5, timeout=60, step=0.1), pipeline.logs()
-        proxy.down()  # the worker loses its connection and cannot reconnect: PostgreSQL restarting
-        time.sleep(60)
-        during = _classified(images)
-        proxy.up()
-        fault_ended = time.monotonic()
-        recovery = _recover(pipeline, images, fault_ended)
+        server.init()
+        server.start()
+        yield server
     finally:
-        proxy.down()
-    faults.report(request, "PostgreSQL unreachable 60 s mid-batch", **faults.outcome(images),
-                  classified_before_recovery=during, recovery_s=f"{recovery:.0f}")
-    _check_the_end(images, active_model, recovery)
+        server.destroy()
+
+
+def test_postgresql_restarted_mid_batch_and_down_for_60_s(private_postgres, pipeline, tiny_model_dir, request):
+    """A real restart: `pg_ctl stop -m fast` under the worker, 60 s down, started again. The whole platform, this
+    process included, runs on the private cluster for the test."""
+    from django.core.management import call_command
+    from django.db import OperationalError, connection
+
+    from diagnosis.model_registry import model_version_register
+    from tests.factories import ClinicFactory, StaffFactory
+
+    name = "dermplatform_restart"
+    private_postgres.create_database(name)
+    env = {"DATABASE_URL": private_postgres.url(name)}
+    with faults.django_database_on(private_postgres, name):
+        call_command("migrate", verbosity=0)
+        staff = StaffFactory(clinic=ClinicFactory())
+        active_model = model_version_register(directory=tiny_model_dir, activate=True)
+        pipeline.beat(env=env)
+        pipeline.worker(name="worker", env=env)
+        images = []
+        for offset in range(0, 60, 20):
+            case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
+            images += services.images_upload(case=case, files=faults.lesion_uploads(20, offset), uploaded_by=staff)
+        assert faults.wait_for(lambda: _classified(images) >= 5, timeout=60, step=0.1), pipeline.logs()
+        before = _classified(images)
+        private_postgres.stop()  # fast shutdown: every connection cut, new ones refused
+        time.sleep(60)
+        private_postgres.start()
+        fault_ended = time.monotonic()
+        connection.close()  # this process's connection died with the server too
+
+        def classified():
+            try:
+                return _classified(images)
+            except OperationalError:
+                connection.close()
+                return -1
+
+        done = faults.wait_for(lambda: classified() == len(images), timeout=RECOVERY_LIMIT + 30, step=1)
+        recovery = time.monotonic() - fault_ended
+        assert done, f"{classified()} of {len(images)} classified\n{pipeline.logs()}\n{private_postgres.log_tail()}"
+        faults.report(request, "PostgreSQL restarted mid-batch, down 60 s (pg_ctl stop -m fast, start)",
+                      **faults.outcome(images), classified_before_the_stop=before, recovery_s=f"{recovery:.0f}")
+        _check_the_end(images, active_model, recovery)
+        assert not ClassificationJob.objects.filter(image__in=images, failed_at__isnull=False).exists()
