@@ -168,7 +168,7 @@ def images_enqueue(*, image_ids: list[int]) -> int:
     return len(sent)
 
 
-def _image_failed(*, image_id: int, error: str, final: bool) -> ClassificationJob | None:
+def _image_failed(*, image_id: int, error: str, final: bool, counted: bool = False) -> ClassificationJob | None:
     image = LesionImage.objects.filter(pk=image_id).first()
     if image is None:
         return None
@@ -180,7 +180,8 @@ def _image_failed(*, image_id: int, error: str, final: bool) -> ClassificationJo
         job, _ = ClassificationJob.objects.select_for_update().get_or_create(image=image)
         if job.failed:
             return job
-        job.attempts += 1
+        if not counted or not job.attempts:
+            job.attempts += 1
         job.last_error = error
         if final or job.attempts >= settings.DERM_AI_MAX_ATTEMPTS:
             job.failed_at = timezone.now()
@@ -195,9 +196,41 @@ def _image_failed(*, image_id: int, error: str, final: bool) -> ClassificationJo
     return job
 
 
-def image_attempt_failed(*, image_id: int, error: str) -> ClassificationJob | None:
-    """Count a failed try; after DERM_AI_MAX_ATTEMPTS of them the image is failed (its case's other images go on)."""
-    return _image_failed(image_id=image_id, error=error, final=False)
+def image_delivery_started(*, image_id: int) -> bool:
+    """A delivery of the image's task starts: it counts as an attempt now, not when it ends, so that a message
+    whose worker dies while classifying it (SIGKILL, out of memory, a crash in native code) cannot come back for
+    ever. With DERM_AI_MAX_ATTEMPTS attempts already counted and no outcome recorded, the worker stopped each
+    time: the image is failed with that reason and False returned (do not classify). A message a worker reserved
+    but never started is not counted, nor one that finds the database down (nothing is written).
+    """
+    image = LesionImage.objects.filter(pk=image_id).first()
+    if image is None:
+        return True  # image_classify says so
+    version = model_version_active()
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=image.case_id)
+        if Prediction.objects.filter(image=image, model_version=version).exists():
+            return True  # a re-delivered task: image_classify returns the prediction, nothing counted
+        job, _ = ClassificationJob.objects.select_for_update().get_or_create(image=image)
+        if job.failed:
+            return False
+        if job.attempts < settings.DERM_AI_MAX_ATTEMPTS:
+            job.attempts += 1
+            job.save(update_fields=["attempts"])
+            return True
+        job.failed_at = timezone.now()
+        job.failure_reason = job.last_error = f"the worker stopped while classifying it {job.attempts} times"
+        job.save()
+        _case_status_after_image(case, version)
+        event_record(action=Action.PREDICTION_FAILED, obj=image, username=AI_WORKER, clinic_id=case.patient.clinic_id)
+    logger.error("classification of image %s failed, giving up: %s", image_id, job.failure_reason)
+    return False
+
+
+def image_attempt_failed(*, image_id: int, error: str, counted: bool = False) -> ClassificationJob | None:
+    """Count a failed try (`counted`: image_delivery_started counted it already); after DERM_AI_MAX_ATTEMPTS of
+    them the image is failed (its case's other images go on)."""
+    return _image_failed(image_id=image_id, error=error, final=False, counted=counted)
 
 
 def image_classification_failed(*, image_id: int, error: str) -> ClassificationJob | None:

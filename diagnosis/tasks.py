@@ -33,10 +33,14 @@ def retry_delay(retries: int) -> float:
 def classify_image(self, image_id: int) -> str | None:
     """Classify one stored LesionImage with the active model (acknowledged late: a dying worker loses nothing)."""
     try:
+        # Counted as an attempt as it starts: a worker killed while classifying it every time ends in a failure.
+        if not services.image_delivery_started(image_id=image_id):
+            return None
         prediction = services.image_classify(image_id=image_id)
     except (OperationalError, InterfaceError) as exc:
-        # The database is restarting or failing over: the same task does the whole job again later. Nothing is
-        # counted against the image; only after minutes of this does the task give up.
+        # The database is restarting or failing over: the same task does the whole job again later. Only a try
+        # that had started (counted) when the database went away is charged, not the waits; only after minutes
+        # of this does the task give up.
         if self.request.retries < settings.DERM_AI_DB_RETRIES:
             raise self.retry(exc=exc, countdown=retry_delay(self.request.retries))
         _give_up(image_id, f"database unavailable after {self.request.retries} retries: {exc}")
@@ -56,7 +60,7 @@ def classify_image(self, image_id: int) -> str | None:
 def _attempt_failed(task, image_id: int, error: str) -> None:
     """Count the failed try against the image; try again after a back-off unless that was its last."""
     try:
-        job = services.image_attempt_failed(image_id=image_id, error=error)
+        job = services.image_attempt_failed(image_id=image_id, error=error, counted=True)
     except DatabaseError:
         logger.warning("could not record the failure of image %s; the sweep will send it again", image_id)
         return

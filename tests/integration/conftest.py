@@ -29,8 +29,10 @@ def pipeline(private_redis, tiny_model_dir, tmp_path, django_db_blocker):
     class Pipeline:
         redis = private_redis
 
-        def worker(self, pool="solo", name="worker", env=None):
-            process = faults.worker(private_redis.url, tmp_path / f"{name}.log", model_dir=tiny_model_dir, pool=pool, env=env)
+        def worker(self, pool="solo", name="worker", env=None, app="dermplatform"):
+            process = faults.worker(
+                private_redis.url, tmp_path / f"{name}.log", model_dir=tiny_model_dir, pool=pool, env=env, app=app
+            )
             started.append(process)
             with django_db_blocker.unblock():
                 return process.start()
