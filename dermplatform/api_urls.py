@@ -14,4 +14,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema", metadata_class=None), name="api_docs"),
     path("", include("patients.api.urls")),
     path("", include("diagnosis.api.urls")),
+    path("", include("diagnosis.reports.api_urls")),
 ]

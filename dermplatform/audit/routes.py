@@ -32,6 +32,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis:retry": {"POST": (A.AI_RETRY, "case")},
     "diagnosis:histology": {"GET": (A.HISTOLOGY_LIST, "case"), "POST": (A.HISTOLOGY_CREATE, "case")},
     "diagnosis:heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
+    "reports:case_pdf": {"GET": (A.REPORT_PDF, "case")},
     # API
     "patients_api:patient_list": {"GET": (A.PATIENT_LIST, ""), "POST": (A.PATIENT_CREATE, "")},
     "patients_api:patient_detail": {"GET": (A.PATIENT_VIEW, "patient"), "PATCH": (A.PATIENT_UPDATE, "patient")},
@@ -49,6 +50,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis_api:case_histology": {"GET": (A.HISTOLOGY_LIST, "case"), "POST": (A.HISTOLOGY_CREATE, "case")},
     "diagnosis_api:prediction_heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
     "diagnosis_api:review_queue": {"GET": (A.QUEUE_VIEW, "")},
+    "reports_api:case_pdf": {"GET": (A.REPORT_PDF, "case")},
 }
 
 

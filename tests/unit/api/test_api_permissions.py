@@ -72,6 +72,7 @@ ENDPOINTS = [
     Endpoint("image detail", "get", lambda o: f"/api/images/{o['image'].public_id}/"),
     Endpoint("image content", "get", lambda o: f"/api/images/{o['image'].public_id}/content/"),
     Endpoint("image thumbnail", "get", lambda o: f"/api/images/{o['image'].public_id}/thumbnail/"),
+    Endpoint("case report pdf", "get", lambda o: f"/api/cases/{o['case'].public_id}/report.pdf"),
 ]
 
 LISTED = {"patient list": "patient", "case list": "case", "case images list": "image"}  # what each list shows

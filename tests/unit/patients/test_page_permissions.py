@@ -20,6 +20,7 @@ PAGES = [
     ("patients:image_upload", "post", "case", {"staff"}),
     ("patients:image_content", "get", "image", {"staff", "dermatologist", "admin"}),
     ("patients:image_thumbnail", "get", "image", {"staff", "dermatologist", "admin"}),
+    ("reports:case_pdf", "get", "case", {"staff", "dermatologist"}),
 ]
 ROLES = {"staff": "staff", "dermatologist": "dermatologist", "admin": "admin_user"}
 PAYLOAD = {"reason": "duplicate record"}

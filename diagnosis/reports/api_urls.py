@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import api
+
+app_name = "reports_api"
+urlpatterns = [
+    path("cases/<uuid:public_id>/report.pdf", api.CasePdfApi.as_view(), name="case_pdf"),
+]

@@ -1,0 +1,15 @@
+from django.http import HttpResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from .content import CaseReport
+from .pdf import case_report_pdf
+
+
+def case_pdf_response(report: CaseReport) -> HttpResponse:
+    """The case's PDF as a download. Patient data: no browser or proxy keeps a copy."""
+    response = HttpResponse(case_report_pdf(report), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="case-{report.case.public_id}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, private=True, no_store=True)
+    patch_vary_headers(response, ["Cookie", "Authorization"])
+    return response

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+urlpatterns = [
+    path("cases/<uuid:public_id>/report.pdf", views.case_pdf, name="case_pdf"),
+]
