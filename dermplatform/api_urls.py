@@ -1,5 +1,5 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from dermplatform.accounts.views import TokenApi, TokenRevokeAllApi, TokenRevokeApi
 
@@ -11,7 +11,8 @@ urlpatterns = [
     path("token/revoke-all/", TokenRevokeAllApi.as_view(), name="api_token_revoke_all"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # No metadata class: OPTIONS on the docs page is a 405, not the Swagger template rendered without its data.
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema", metadata_class=None), name="api_docs"),
+    # The split view serves its start-up script from ?script, not inline (Content-Security-Policy).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema", metadata_class=None), name="api_docs"),
     path("", include("patients.api.urls")),
     path("", include("diagnosis.api.urls")),
     path("", include("diagnosis.reports.api_urls")),

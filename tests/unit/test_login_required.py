@@ -6,7 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages that must answer anonymous users (the sign-in pages themselves).
-PUBLIC = {"login", "admin:login", "healthz", "api_token"}
+PUBLIC = {"login", "admin:login", "healthz", "api_token", "favicon"}
 SAMPLE_ARGS = {"int": "1", "uuid": str(uuid.uuid4()), "str": "x", "slug": "x", "path": "x"}
 
 
