@@ -51,6 +51,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis_api:prediction_heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
     "diagnosis_api:review_queue": {"GET": (A.QUEUE_VIEW, "")},
     "reports_api:case_pdf": {"GET": (A.REPORT_PDF, "case")},
+    "reports_api:case_fhir": {"GET": (A.REPORT_FHIR, "case")},
 }
 
 

@@ -1,4 +1,4 @@
-"""Reports through the API: the case's PDF and FHIR bundle. Staff and dermatologists of the case's clinic
+"""Reports through the API: the case's PDF and FHIR R4 bundle. Staff and dermatologists of the case's clinic
 (patients.api's ClinicalApiPermission), another clinic's case is not found (404), admins 403, anonymous 401."""
 
 from drf_spectacular.types import OpenApiTypes
@@ -8,7 +8,10 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from patients import selectors as patient_selectors
 from patients.api.views import ClinicalApi
 
+from rest_framework.response import Response
+
 from .content import case_report
+from .fhir import case_report_bundle
 from .responses import case_pdf_response
 
 
@@ -45,3 +48,32 @@ class CasePdfApi(ClinicalApi):
     def get(self, request, public_id):
         case = patient_selectors.case_get(user=request.user, public_id=public_id)
         return case_pdf_response(case_report(case=case, user=request.user))
+
+
+class FhirJsonRenderer(JSONRenderer):
+    media_type = "application/fhir+json"
+    format = "fhir"
+
+
+class CaseFhirApi(ClinicalApi):
+    renderer_classes = [FhirJsonRenderer, JSONRenderer]
+
+    @extend_schema(
+        operation_id="cases_report_fhir",
+        responses={
+            (200, "application/fhir+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description=(
+                    "A FHIR R4 Bundle (type collection): the DiagnosticReport (conclusion: the headline), its "
+                    "Observations (histology, dermatologist's diagnosis and plan, AI opinion with every class "
+                    "probability and its flags), the Patient, a Device per model version, and a Media per image "
+                    "and heat-map whose attachment URL is the access-checked API address of its bytes."
+                ),
+            ),
+        },
+        description="The case report as FHIR R4. Staff and dermatologists of the case's clinic.",
+    )
+    def get(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        bundle = case_report_bundle(case_report(case=case, user=request.user), absolute=request.build_absolute_uri)
+        return Response(bundle)

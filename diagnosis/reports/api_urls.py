@@ -5,4 +5,5 @@ from . import api
 app_name = "reports_api"
 urlpatterns = [
     path("cases/<uuid:public_id>/report.pdf", api.CasePdfApi.as_view(), name="case_pdf"),
+    path("cases/<uuid:public_id>/fhir/", api.CaseFhirApi.as_view(), name="case_fhir"),
 ]
