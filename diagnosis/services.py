@@ -281,9 +281,13 @@ def case_ai_summary(case: Case) -> dict | None:
     latest = {}
     for prediction in Prediction.objects.filter(image__case=case).select_related("model_version", "image").order_by("created_at"):
         latest[prediction.image_id] = prediction
-    if not latest:
+    return ai_summary_of(list(latest.values()))
+
+
+def ai_summary_of(predictions: list[Prediction]) -> dict | None:
+    """case_ai_summary from one prediction per image, already fetched (exports and statistics fetch in bulk)."""
+    if not predictions:
         return None
-    predictions = list(latest.values())
     assessed = [p for p in predictions if p.assessable]
     flags = {key: _case_flag(assessed, key) for key in FLAG_KEYS}
     if not assessed:

@@ -33,6 +33,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis:histology": {"GET": (A.HISTOLOGY_LIST, "case"), "POST": (A.HISTOLOGY_CREATE, "case")},
     "diagnosis:heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
     "reports:case_pdf": {"GET": (A.REPORT_PDF, "case")},
+    "reports:clinic_cases_csv": {"GET": (A.CASES_EXPORT, "")},
     # API
     "patients_api:patient_list": {"GET": (A.PATIENT_LIST, ""), "POST": (A.PATIENT_CREATE, "")},
     "patients_api:patient_detail": {"GET": (A.PATIENT_VIEW, "patient"), "PATCH": (A.PATIENT_UPDATE, "patient")},
