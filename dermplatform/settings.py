@@ -208,6 +208,9 @@ DERM_AI_MAX_ATTEMPTS = envint("DERM_AI_MAX_ATTEMPTS", 3)
 # for about seven minutes in all: longer than a routine PostgreSQL restart or fail-over.
 DERM_AI_DB_RETRIES = envint("DERM_AI_DB_RETRIES", 12)
 DERM_AI_RETRY_MAX_DELAY = envint("DERM_AI_RETRY_MAX_DELAY", 45)
+# A dermatologist who opens a waiting case claims it; the claim lapses after this many idle minutes (no page
+# opened or form sent on the case by its holder), so a case left open on a desk goes back to the colleagues.
+DERM_CLAIM_IDLE_MINUTES = envint("DERM_CLAIM_IDLE_MINUTES", 30)
 CELERY_BEAT_SCHEDULE = {
     "requeue-unclassified-images": {
         "task": "diagnosis.tasks.requeue_unclassified",

@@ -31,7 +31,7 @@ def review_queue(*, user):
         Case.objects.visible_to(user)
         .active()
         .with_status(CaseStatus.AWAITING_REVIEW)
-        .select_related("patient")
+        .select_related("patient", "review_claim__holder")
         .annotate(
             mel_flagged=Exists(_case_predictions(assessable=True, mel_flag=True)),
             malignant_flagged=Exists(_case_predictions(assessable=True, malignant_flag=True)),

@@ -16,6 +16,7 @@ from dermplatform.accounts.models import Role
 from dermplatform.audit.services import Action, event_record
 from patients.models import BodySite, Case, CaseStatus, LesionImage, Sex
 
+from .claims import claim_settle_for_review
 from .model_registry import model_version_active, predictor_for
 from .models import ClassificationJob, ManagementPlan, ModelVersion, Prediction, Review, ReviewDecision
 from .models import Histology
@@ -364,6 +365,8 @@ def review_submit(
             raise ValidationError("An archived case cannot be reviewed.")
         if case.status not in (CaseStatus.AWAITING_REVIEW, CaseStatus.REVIEWED):
             raise ValidationError("This case has no AI result to review yet.")
+        # A colleague's active claim refuses the review; the reviewer's own claim goes with it (rolled back on error).
+        claim_settle_for_review(case=case, reviewer=reviewer)
         summary = case_ai_summary(case)
         ai_diagnosis = (summary or {}).get("top_class") or ""
         if decision == ReviewDecision.CONFIRM:

@@ -11,7 +11,7 @@ from patients import selectors as patient_selectors
 from patients.views.forms_support import attach_errors
 from patients.views.images import IMAGE_READERS, image_response
 
-from . import selectors, services
+from . import claims, selectors, services
 from .forms import HistologyForm, ReviewForm
 
 
@@ -24,6 +24,8 @@ def review_queue(request):
 @role_required(Role.DERMATOLOGIST)
 def case_review(request, public_id):
     case = patient_selectors.case_get(user=request.user, public_id=public_id)
+    # Opening (or sending the form of) a waiting case claims it, or keeps this user's claim alive.
+    claim = claims.claim_open(case=case, user=request.user)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -39,8 +41,37 @@ def case_review(request, public_id):
         "summary": services.case_ai_summary(case),
         "reviews": case.reviews.select_related("reviewer"),
         "form": form,
+        "claim": claim,
+        # Held by a colleague: the page is read-only until this user takes the case over.
+        "read_only": claim is not None and claim.holder_id != request.user.pk,
     }
     return render(request, "diagnosis/case_review.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@role_required(Role.DERMATOLOGIST)
+def claim_take_over(request, public_id):
+    case = patient_selectors.case_get(user=request.user, public_id=public_id)
+    try:
+        claims.claim_take_over(case=case, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "You have taken this case over: you are reviewing it now.")
+    return redirect("diagnosis:case_review", public_id=case.public_id)
+
+
+@require_POST
+@role_required(Role.DERMATOLOGIST)
+def claim_release(request, public_id):
+    case = patient_selectors.case_get(user=request.user, public_id=public_id)
+    try:
+        claims.claim_release(case=case, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("diagnosis:case_review", public_id=case.public_id)
+    messages.success(request, "Case released: it is back in the queue for your colleagues.")
+    return redirect("diagnosis:queue")
 
 
 @role_required(Role.STAFF, Role.DERMATOLOGIST)

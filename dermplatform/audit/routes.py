@@ -29,6 +29,8 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "patients:image_thumbnail": {"GET": (A.IMAGE_THUMBNAIL, "image")},
     "diagnosis:queue": {"GET": (A.QUEUE_VIEW, "")},
     "diagnosis:case_review": {"GET": (A.CASE_VIEW, "case"), "POST": (A.REVIEW_CREATE, "case")},
+    "diagnosis:claim_take_over": {"POST": (A.CLAIM_TAKE_OVER, "case")},
+    "diagnosis:claim_release": {"POST": (A.CLAIM_RELEASE, "case")},
     "diagnosis:retry": {"POST": (A.AI_RETRY, "case")},
     "diagnosis:histology": {"GET": (A.HISTOLOGY_LIST, "case"), "POST": (A.HISTOLOGY_CREATE, "case")},
     "diagnosis:heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
@@ -53,6 +55,9 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis_api:review_queue": {"GET": (A.QUEUE_VIEW, "")},
     "reports_api:case_pdf": {"GET": (A.REPORT_PDF, "case")},
     "reports_api:case_fhir": {"GET": (A.REPORT_FHIR, "case")},
+    "diagnosis_api:case_claim": {
+        "GET": (A.CASE_VIEW, "case"), "POST": (A.CLAIM_TAKE, "case"), "DELETE": (A.CLAIM_RELEASE, "case"),
+    },
 }
 
 

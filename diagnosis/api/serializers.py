@@ -208,6 +208,24 @@ class ReviewSerializer(serializers.Serializer):
         ref_name = "Review"
 
 
+class ReviewClaimSerializer(serializers.Serializer):
+    """Who is reviewing a case now (diagnosis.claims)."""
+
+    holder = serializers.CharField(source="holder.username", help_text="The dermatologist's user name.")
+    holder_name = serializers.CharField(help_text="The dermatologist's full name.")
+    claimed_at = serializers.DateTimeField()
+    last_active_at = serializers.DateTimeField(help_text="The holder's last activity on the case.")
+    expires_at = serializers.DateTimeField(help_text="When the claim lapses unless its holder works on the case again.")
+    yours = serializers.SerializerMethodField(help_text="True when you hold it.")
+
+    class Meta:
+        ref_name = "ReviewClaim"
+
+    def get_yours(self, claim) -> bool:
+        request = self.context.get("request")
+        return request is not None and claim.holder_id == request.user.pk
+
+
 class ReviewQueueEntrySerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="patients_api:case_detail", lookup_field="public_id", lookup_url_kwarg="public_id"
@@ -225,14 +243,22 @@ class ReviewQueueEntrySerializer(serializers.ModelSerializer):
     reviews_url = serializers.HyperlinkedIdentityField(
         view_name="diagnosis_api:case_reviews", lookup_field="public_id", lookup_url_kwarg="public_id"
     )
+    claim = serializers.SerializerMethodField(help_text="Who is reviewing the case now; null when nobody is.")
 
     class Meta:
         model = Case
         fields = [
             "public_id", "url", "patient", "body_site", "status", "created_at", "flag", "malignancy_risk", "ai_url",
-            "reviews_url",
+            "reviews_url", "claim",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ReviewClaimSerializer(allow_null=True))
+    def get_claim(self, case) -> dict | None:
+        claim = getattr(case, "review_claim", None)
+        if claim is None or not claim.is_active():
+            return None
+        return ReviewClaimSerializer(claim, context=self.context).data
 
 
 class HistologySerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from diagnosis import selectors, services
+from diagnosis import claims, selectors, services
 from diagnosis.models import ManagementPlan, Review, ReviewDecision
 from diagnosis.models.histology import HISTOLOGY_DIAGNOSES
 from diagnosis.models.review import DIAGNOSES
@@ -23,9 +23,26 @@ from patients.models import Case, CaseStatus
 from patients.views.images import image_response
 
 from .permissions import DermatologistApiPermission, HistologyApiPermission
-from .serializers import CaseAiSerializer, HistologySerializer, ReviewQueueEntrySerializer, ReviewSerializer
+from .serializers import (
+    CaseAiSerializer, HistologySerializer, ReviewClaimSerializer, ReviewQueueEntrySerializer, ReviewSerializer,
+)
 
 HISTOLOGY_CODES = [code for code, _ in HISTOLOGY_DIAGNOSES]
+
+
+class ClaimConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "claimed"
+
+
+class ClaimConflictMixin:
+    """A colleague's claim on the case (claims.ClaimHeld) answers 409 with their claim, not a plain 400."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, claims.ClaimHeld):
+            claim = ReviewClaimSerializer(exc.claim, context={"request": self.request}).data
+            exc = ClaimConflict({"errors": exc.messages, "claim": claim})
+        return super().handle_exception(exc)
 
 
 class CaseAiApi(ClinicalApi):
@@ -100,7 +117,7 @@ def _review_history(*, case: Case, user) -> list[Review]:
     return reviews[::-1]
 
 
-class CaseReviewsApi(ClinicalApi):
+class CaseReviewsApi(ClaimConflictMixin, ClinicalApi):
     class InputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=ReviewDecision.choices)
         diagnosis = serializers.ChoiceField(
@@ -141,10 +158,11 @@ class CaseReviewsApi(ClinicalApi):
     @extend_schema(
         operation_id="cases_reviews_create",
         request=InputSerializer,
-        responses={201: ReviewSerializer},
+        responses={201: ReviewSerializer, 409: OpenApiResponse(description="A colleague holds the case's claim.")},
         description=(
             "Confirm the AI's diagnosis or override it. Dermatologists of the case's clinic only; "
-            "the case must have an AI result (awaiting review, or reviewed: the new review supersedes the last)."
+            "the case must have an AI result (awaiting review, or reviewed: the new review supersedes the last). "
+            "409 while a colleague holds the case's claim (take it over first); the review releases your own claim."
         ),
     )
     def post(self, request, public_id):
@@ -225,3 +243,58 @@ class CaseHistologyApi(ClinicalApi):
         serializer.is_valid(raise_exception=True)
         histology = services.histology_record(case=case, user=request.user, **serializer.validated_data)
         return Response(HistologySerializer(histology).data, status=status.HTTP_201_CREATED)
+
+
+class CaseClaimApi(ClaimConflictMixin, ClinicalApi):
+    """The case's review claim: who is reviewing it now. Dermatologists of the case's clinic only."""
+
+    permission_classes = [DermatologistApiPermission]
+
+    class InputSerializer(serializers.Serializer):
+        take_over = serializers.BooleanField(
+            required=False, default=False,
+            help_text="Take the case over from a colleague who holds it (audited). Without it, their claim is a 409.",
+        )
+
+        class Meta:
+            ref_name = "ReviewClaimInput"
+
+    class OutputSerializer(serializers.Serializer):
+        claim = ReviewClaimSerializer(allow_null=True, help_text="null when nobody is reviewing the case.")
+
+        class Meta:
+            ref_name = "CaseClaim"
+
+    def _answer(self, claim, code=status.HTTP_200_OK):
+        data = {"claim": None if claim is None else ReviewClaimSerializer(claim, context={"request": self.request}).data}
+        return Response(data, status=code)
+
+    @extend_schema(operation_id="cases_claim_retrieve", responses=OutputSerializer,
+                   description="Who is reviewing the case now (a lapsed claim is none).")
+    def get(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        return self._answer(claims.claim_current(case=case))
+
+    @extend_schema(
+        operation_id="cases_claim_create",
+        request=InputSerializer,
+        responses={200: OutputSerializer, 409: OpenApiResponse(description="A colleague holds the case (their claim in the body).")},
+        description=(
+            "Claim a case awaiting review before reviewing it (renews your own claim). A claim lapses after "
+            "DERM_CLAIM_IDLE_MINUTES (30) without activity; recording a review releases it. 409 when a colleague "
+            "holds it, unless take_over is true; 400 when the case is not awaiting review."
+        ),
+    )
+    def post(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        claim = claims.claim_take(case=case, user=request.user, take_over=serializer.validated_data["take_over"])
+        return self._answer(claim)
+
+    @extend_schema(operation_id="cases_claim_destroy", request=None, responses={204: None},
+                   description="Release your claim without reviewing: the case is free for colleagues. 400 when you hold none.")
+    def delete(self, request, public_id):
+        case = patient_selectors.case_get(user=request.user, public_id=public_id)
+        claims.claim_release(case=case, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,8 @@
+from .claim import ReviewClaim
 from .classification_job import ClassificationJob
 from .histology import Histology
 from .model_version import ModelVersion
 from .prediction import Prediction
 from .review import ManagementPlan, Review, ReviewDecision
 
-__all__ = ["ClassificationJob", "Histology", "ModelVersion", "ManagementPlan", "Prediction", "Review", "ReviewDecision"]
+__all__ = ["ClassificationJob", "Histology", "ModelVersion", "ManagementPlan", "Prediction", "Review", "ReviewClaim", "ReviewDecision"]

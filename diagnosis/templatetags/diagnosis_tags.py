@@ -29,6 +29,13 @@ def flag_label(flag: str) -> str:
     return Flag.LABEL.get(flag, flag)
 
 
+@register.filter
+def active_claim(case):
+    """The claim in force on a case of a list that selected `review_claim__holder` (None when free or lapsed)."""
+    claim = getattr(case, "review_claim", None)
+    return claim if claim is not None and claim.is_active() else None
+
+
 @register.simple_tag
 def case_summary(case):
     """The AI's opinion on a case, for pages outside the diagnosis app."""
