@@ -16,6 +16,11 @@ class PatientForm(forms.ModelForm):
         self.fields["date_of_birth"].widget.attrs["max"] = timezone.localdate().isoformat()
 
 
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(max_length=200, required=False)
+    archived = forms.BooleanField(required=False)
+
+
 class CaseForm(forms.ModelForm):
     body_site = forms.ChoiceField(choices=BodySite.choices)
 

@@ -1,6 +1,6 @@
 from . import context
 from .models import AuditEvent, Outcome
-from .routes import READ_METHODS, audited_action
+from .routes import audited_action, is_read
 from .services import event_record
 
 DENIED_STATUSES = frozenset({401, 403, 404})
@@ -42,7 +42,7 @@ class AuditMiddleware:
         status = response.status_code
         if status in DENIED_STATUSES:
             outcome = Outcome.DENIED
-        elif request.method in READ_METHODS:
+        elif is_read(match.view_name if match else None, request.method):
             outcome = Outcome.ALLOWED if status < 400 else Outcome.REFUSED
         elif AuditEvent.objects.filter(request_id=bound.request_id).exists():
             return  # the service recorded the write itself, with its object and changed fields

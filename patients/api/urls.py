@@ -5,6 +5,7 @@ from . import views
 app_name = "patients_api"
 urlpatterns = [
     path("patients/", views.PatientListCreateApi.as_view(), name="patient_list"),
+    path("patients/search/", views.PatientSearchApi.as_view(), name="patient_search"),
     path("patients/<uuid:public_id>/", views.PatientDetailApi.as_view(), name="patient_detail"),
     path("patients/<uuid:public_id>/archive/", views.PatientArchiveApi.as_view(), name="patient_archive"),
     path("cases/", views.CaseListCreateApi.as_view(), name="case_list"),

@@ -110,6 +110,43 @@ class PatientListCreateApi(ClinicalListApi):
         return Response(PatientSerializer(patient, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
+class PatientSearchPermission(ClinicalApiPermission):
+    """A search is a read sent by POST (its terms stay out of the address): readers may post it."""
+
+    write_roles = ClinicalApiPermission.read_roles
+
+
+class PatientSearchApi(ClinicalListApi):
+    """The patient list searched with terms in the body, not the address (server logs keep addresses)."""
+
+    permission_classes = [PatientSearchPermission]
+    serializer_class = PatientSerializer
+    queryset = Patient.objects.none()  # for the schema only; the answer comes from selectors.patient_list
+
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(
+            max_length=200, allow_blank=True, help_text="Exact medical record number, or words of the first or last name."
+        )
+        include_archived = serializers.BooleanField(default=False, help_text="Include archived patients.")
+
+        class Meta:
+            ref_name = "PatientSearchInput"
+
+    @extend_schema(
+        operation_id="patients_search", request=InputSerializer, responses=PatientSerializer(many=True),
+        description="The same answer as GET /api/patients/?search=..., with the terms in the body. Pages: ?page=N.",
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patients = selectors.patient_list(
+            user=request.user, search=serializer.validated_data["q"].strip(),
+            include_archived=serializer.validated_data["include_archived"],
+        )
+        page = self.paginate_queryset(patients)
+        return self.get_paginated_response(PatientSerializer(page, many=True, context={"request": request}).data)
+
+
 class PatientDetailApi(ClinicalApi):
     class InputSerializer(serializers.Serializer):
         medical_record_number = serializers.CharField(max_length=64, required=False)

@@ -2,27 +2,45 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_POST
 
 from dermplatform.accounts.models import Role
 from dermplatform.accounts.permissions import role_required
 
 from .. import selectors, services
-from ..forms import ArchiveForm, PatientForm
+from ..forms import ArchiveForm, PatientForm, PatientSearchForm
+from ..search_memory import search_recall, search_remember
 from .forms_support import archive_from_form, attach_errors
 
 READERS = (Role.STAFF, Role.DERMATOLOGIST)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*READERS)
 def patient_list(request):
-    query = request.GET.get("q", "")
+    """The list, searched by record number or name. The terms are posted and kept in the session: the address
+    carries only an opaque search id (patients.search_memory)."""
+    if request.method == "POST":
+        form = PatientSearchForm(request.POST)
+        form.is_valid()  # every field is optional and bounded: what is valid is used
+        terms = form.cleaned_data.get("q", "").strip()
+        query = {"search": search_remember(request.session, terms=terms)} if terms else {}
+        if form.cleaned_data.get("archived"):
+            query["archived"] = "1"  # says nothing about a patient: may stay in the address
+        return redirect(f"{reverse('patients:list')}?{urlencode(query)}" if query else reverse("patients:list"))
+    terms = search_recall(request.session, request.GET.get("search"))
     include_archived = request.GET.get("archived") == "1"
-    patients = selectors.patient_list(user=request.user, search=query, include_archived=include_archived)
+    patients = selectors.patient_list(user=request.user, search=terms, include_archived=include_archived)
     page = Paginator(patients, 25).get_page(request.GET.get("page"))
-    return render(
-        request, "patients/patient_list.html", {"page": page, "q": query, "include_archived": include_archived}
-    )
+    context = {
+        "page": page,
+        "q": terms,
+        "include_archived": include_archived,
+        "search_id": request.GET.get("search", "") if terms else "",
+    }
+    return render(request, "patients/patient_list.html", context)
 
 
 @role_required(Role.STAFF)

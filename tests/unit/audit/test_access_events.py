@@ -118,10 +118,12 @@ def test_a_well_formed_request_id_from_the_proxy_is_kept(client, staff, patient,
 def test_search_terms_never_reach_the_trail(client, staff, patient, new_events):
     client.force_login(staff)
     new_events()
-    client.get("/patients/", {"q": patient.last_name})
+    client.post("/patients/", {"q": patient.last_name}, follow=True)
     client.get("/api/patients/", {"search": patient.medical_record_number})
+    client.post("/api/patients/search/", {"q": patient.last_name}, content_type="application/json")
     events = new_events()
-    assert [e.action for e in events] == [Action.PATIENT_LIST, Action.PATIENT_LIST]
+    assert [e.action for e in events] == [Action.PATIENT_LIST] * 3
+    assert {e.outcome for e in events} == {"allowed"}
     for event in events:
         text = repr(list(event.__dict__.values()))
         assert patient.last_name not in text and patient.medical_record_number not in text

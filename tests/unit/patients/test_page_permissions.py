@@ -75,5 +75,5 @@ def test_list_and_search_show_only_own_clinic(staff_client, patient, other_patie
     response = staff_client.get(reverse("patients:list"))
     assert patient.medical_record_number.encode() in response.content
     assert other_patient.medical_record_number.encode() not in response.content
-    response = staff_client.get(reverse("patients:list"), {"q": other_patient.medical_record_number})
+    response = staff_client.post(reverse("patients:list"), {"q": other_patient.medical_record_number}, follow=True)
     assert list(response.context["page"].object_list) == []

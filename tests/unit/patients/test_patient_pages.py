@@ -39,9 +39,9 @@ def test_same_record_number_in_another_clinic_is_fine(staff_client, other_patien
 def test_search_by_record_number_or_name(staff_client, clinic, staff):
     PatientFactory(clinic=clinic, created_by=staff, medical_record_number="Z-9", first_name="Grace", last_name="Hopper")
     PatientFactory(clinic=clinic, created_by=staff, medical_record_number="Z-10", first_name="Alan", last_name="Turing")
-    by_mrn = staff_client.get(reverse("patients:list"), {"q": "Z-9"}).content
+    by_mrn = staff_client.post(reverse("patients:list"), {"q": "Z-9"}, follow=True).content
     assert b"Hopper" in by_mrn and b"Turing" not in by_mrn
-    by_name = staff_client.get(reverse("patients:list"), {"q": "turing"}).content
+    by_name = staff_client.post(reverse("patients:list"), {"q": "turing"}, follow=True).content
     assert b"Turing" in by_name and b"Hopper" not in by_name
 
 
