@@ -38,6 +38,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis:heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
     "reports:case_pdf": {"GET": (A.REPORT_PDF, "case")},
     "reports:clinic_cases_csv": {"GET": (A.CASES_EXPORT, "")},
+    "reports:performance": {"GET": (A.PERFORMANCE_VIEW, "")},
     # API
     "patients_api:patient_list": {"GET": (A.PATIENT_LIST, ""), "POST": (A.PATIENT_CREATE, "")},
     "patients_api:patient_search": {"POST": (A.PATIENT_LIST, "")},

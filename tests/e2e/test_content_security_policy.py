@@ -64,7 +64,8 @@ def test_main_pages_run_under_the_policy(watched):
     watched.get_by_role("button", name="Sign out").click()
 
     sign_in(watched, derm.username, PASSWORD)
-    for url in ("/review/", f"/review/cases/{case.public_id}/", f"/review/cases/{case.public_id}/histology/"):
+    for url in ("/review/", f"/review/cases/{case.public_id}/", f"/review/cases/{case.public_id}/histology/",
+                "/reports/performance/"):
         _visit(watched, url)
     # The AI summary's probability bars and the heat-map viewer (script-driven) under the policy.
     watched.goto(f"/review/cases/{case.public_id}/")
@@ -78,5 +79,6 @@ def test_main_pages_run_under_the_policy(watched):
     watched.wait_for_url("**/")
     for url in ("/admin/", "/admin/patients/patient/", f"/admin/patients/patient/{patient.pk}/change/",
                 "/admin/diagnosis/prediction/", f"/admin/diagnosis/prediction/{prediction.pk}/change/",
-                "/admin/accounts/user/", f"/admin/accounts/user/{staff.pk}/change/", "/admin/audit/auditevent/"):
+                "/admin/accounts/user/", f"/admin/accounts/user/{staff.pk}/change/", "/admin/audit/auditevent/",
+                "/reports/performance/"):
         _visit(watched, url)

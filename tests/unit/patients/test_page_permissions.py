@@ -22,6 +22,7 @@ PAGES = [
     ("patients:image_thumbnail", "get", "image", {"staff", "dermatologist", "admin"}),
     ("reports:case_pdf", "get", "case", {"staff", "dermatologist"}),
     ("reports:clinic_cases_csv", "get", None, {"dermatologist", "admin"}),
+    ("reports:performance", "get", None, {"dermatologist", "admin"}),
 ]
 ROLES = {"staff": "staff", "dermatologist": "dermatologist", "admin": "admin_user"}
 PAYLOAD = {"reason": "duplicate record"}
