@@ -226,7 +226,27 @@ def _store_image(case: Case, image, uploaded_by) -> LesionImage:
     lesion_image.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(image.thumbnail), save=False)
     lesion_image.save()
     event_record(action=Action.IMAGE_UPLOAD, actor=uploaded_by, obj=lesion_image)
+    _warn_if_stored_for_another_patient(lesion_image, uploaded_by)
     return lesion_image
+
+
+def _warn_if_stored_for_another_patient(lesion_image: LesionImage, uploaded_by) -> None:
+    """The same file already filed under another patient of the clinic is the classic wrong-patient error: the
+    upload stands (it may be deliberate), but the uploader is told and the audit trail keeps it.
+    Sets lesion_image.duplicate_warning (a sentence for the uploader, or "")."""
+    others = (
+        LesionImage.objects.filter(sha256=lesion_image.sha256, case__patient__clinic_id=lesion_image.case.patient.clinic_id)
+        .exclude(case__patient_id=lesion_image.case.patient_id)
+        .values("case__patient_id").distinct().count()
+    )
+    lesion_image.duplicate_warning = ""
+    if others:
+        event_record(action=Action.IMAGE_DUPLICATE, actor=uploaded_by, obj=lesion_image)
+        lesion_image.duplicate_warning = (
+            f"{lesion_image.original_filename}: the same file is already stored for "
+            f"{'another patient' if others == 1 else f'{others} other patients'} of this clinic. "
+            "Check that it was uploaded to the right patient."
+        )
 
 
 def _announce_stored(image_ids: list[int]) -> None:

@@ -295,6 +295,10 @@ class CaseImagesApi(ClinicalListApi):
 
     class OutputSerializer(serializers.Serializer):
         images = LesionImageSerializer(many=True)
+        warnings = serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Stored, but worth a look: e.g. a file already stored for another patient of the clinic.",
+        )
 
         class Meta:
             ref_name = "ImageUploadResult"
@@ -320,7 +324,8 @@ class CaseImagesApi(ClinicalListApi):
         case = selectors.case_get(user=request.user, public_id=public_id)
         files = request.FILES.getlist("images") + request.FILES.getlist("image")
         stored = services.images_upload(case=case, files=files, uploaded_by=request.user)
-        data = self.OutputSerializer({"images": stored}, context={"request": request}).data
+        warnings = [image.duplicate_warning for image in stored if image.duplicate_warning]
+        data = self.OutputSerializer({"images": stored, "warnings": warnings}, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
 
 

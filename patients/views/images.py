@@ -41,6 +41,9 @@ def image_upload(request, public_id):
         request.session[UPLOAD_REFUSED] = {"case": str(case.public_id), "errors": exc.messages}
         return redirect(f"{case.get_absolute_url()}#upload-errors")
     messages.success(request, f"{len(stored)} image(s) stored; the AI second opinion is on its way.")
+    for image in stored:
+        if image.duplicate_warning:
+            messages.warning(request, image.duplicate_warning)
     return redirect(case)
 
 
