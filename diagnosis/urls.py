@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .access_history.views import patient_access
 
 app_name = "diagnosis"
 urlpatterns = [
@@ -11,4 +12,5 @@ urlpatterns = [
     path("cases/<uuid:public_id>/histology/", views.histology_enter, name="histology"),
     path("cases/<uuid:public_id>/retry/", views.retry_classification, name="retry"),
     path("predictions/<uuid:public_id>/heatmap/", views.heatmap, name="heatmap"),
+    path("patients/<uuid:public_id>/access/", patient_access, name="patient_access"),
 ]

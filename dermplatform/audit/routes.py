@@ -36,6 +36,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis:retry": {"POST": (A.AI_RETRY, "case")},
     "diagnosis:histology": {"GET": (A.HISTOLOGY_LIST, "case"), "POST": (A.HISTOLOGY_CREATE, "case")},
     "diagnosis:heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
+    "diagnosis:patient_access": {"GET": (A.PATIENT_ACCESS_HISTORY, "patient")},
     "reports:case_pdf": {"GET": (A.REPORT_PDF, "case")},
     "reports:clinic_cases_csv": {"GET": (A.CASES_EXPORT, "")},
     "reports:performance": {"GET": (A.PERFORMANCE_VIEW, "")},

@@ -23,6 +23,7 @@ PAGES = [
     ("reports:case_pdf", "get", "case", {"staff", "dermatologist"}),
     ("reports:clinic_cases_csv", "get", None, {"dermatologist", "admin"}),
     ("reports:performance", "get", None, {"dermatologist", "admin"}),
+    ("diagnosis:patient_access", "get", "patient", {"dermatologist"}),
 ]
 ROLES = {"staff": "staff", "dermatologist": "dermatologist", "admin": "admin_user"}
 PAYLOAD = {"reason": "duplicate record"}
