@@ -182,6 +182,9 @@ CELERY_RESULT_BACKEND = envstr(
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A prefork child loads and warms the model before it reports up (diagnosis.warmup); Celery's 4 s default
+# would kill and restart it for ever on a loaded or slow machine.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = envint("CELERY_WORKER_PROC_ALIVE_TIMEOUT", 120)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -211,6 +214,9 @@ DERM_AI_RETRY_MAX_DELAY = envint("DERM_AI_RETRY_MAX_DELAY", 45)
 # A dermatologist who opens a waiting case claims it; the claim lapses after this many idle minutes (no page
 # opened or form sent on the case by its holder), so a case left open on a desk goes back to the colleagues.
 DERM_CLAIM_IDLE_MINUTES = envint("DERM_CLAIM_IDLE_MINUTES", 30)
+# A worker that starts an image's first try also classifies, in the same pass, up to this many images in all
+# whose fresh tasks wait next in the queue (their own deliveries then only acknowledge): 1 turns batching off.
+DERM_AI_BATCH_SIZE = envint("DERM_AI_BATCH_SIZE", 16)
 CELERY_BEAT_SCHEDULE = {
     "requeue-unclassified-images": {
         "task": "diagnosis.tasks.requeue_unclassified",

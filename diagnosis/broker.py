@@ -9,10 +9,16 @@ logger = logging.getLogger(__name__)
 CLASSIFY_TASK = "diagnosis.tasks.classify_image"
 
 
-def _image_id(payload) -> int | None:
-    """The image id of a kombu Redis message (a dict, or a JSON string of one), None for other tasks."""
+def _image_id(payload, *, fresh_only: bool = False) -> int | None:
+    """The image id of a kombu Redis message (a dict, or a JSON string of one), None for other tasks.
+
+    `fresh_only`: None also for a retry (it waits out a countdown) and a message given back after a worker died.
+    """
     message = json.loads(payload) if isinstance(payload, (str, bytes)) else payload
-    if message.get("headers", {}).get("task") != CLASSIFY_TASK:
+    headers = message.get("headers", {})
+    if headers.get("task") != CLASSIFY_TASK:
+        return None
+    if fresh_only and (headers.get("retries") or headers.get("eta") or headers.get("redelivered")):
         return None
     body = message["body"]
     if message.get("properties", {}).get("body_encoding") == "base64":
@@ -48,3 +54,29 @@ def queued_image_ids(app, queue: str = "inference") -> set[int] | None:
         if image_id is not None:
             ids.add(image_id)
     return ids
+
+
+def next_fresh_image_ids(app, limit: int, queue: str = "inference") -> list[int]:
+    """Ids of the images whose first classify_image message is next in the queue, in delivery order, up to
+    `limit`; only looked at, never taken (each message is acknowledged by its own delivery). [] when the broker
+    is not Redis."""
+    if limit <= 0:
+        return []
+    with app.pool.acquire(block=True) as connection:
+        if connection.transport.driver_type != "redis":
+            return []
+        channel = connection.default_channel
+        ids: list[int] = []
+        # kombu pushes on the left and delivers from the right, highest priority (lowest step) first.
+        for step in channel.priority_steps:
+            key = f"{queue}{channel.sep}{step}" if step else queue
+            for raw in reversed(channel.client.lrange(key, -limit, -1)):
+                try:
+                    image_id = _image_id(raw, fresh_only=True)
+                except (ValueError, KeyError, IndexError, TypeError):
+                    continue
+                if image_id is not None and image_id not in ids:
+                    ids.append(image_id)
+            if len(ids) >= limit:
+                break
+    return ids[:limit]

@@ -3,6 +3,7 @@
 import io
 import logging
 import time
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -78,8 +79,20 @@ def _flag_fields(flags: dict, key: str) -> tuple[bool | None, float | None]:
     return bool(point["flagged"]), None if threshold is None else float(threshold)
 
 
-def image_classify(*, image_id: int) -> Prediction | None:
-    """Classify a stored image with the active model and record the result (idempotent)."""
+def _picture_open(image: LesionImage) -> Image.Image:
+    with image.image.open("rb") as handle:
+        picture = Image.open(io.BytesIO(handle.read()))
+        picture.load()
+    return picture
+
+
+def image_classify(*, image_id: int, companion_ids: Sequence[int] = ()) -> Prediction | None:
+    """Classify a stored image with the active model and record the result (idempotent).
+
+    `companion_ids`: images whose first task waits in the queue behind this one. Those that can join (first
+    try, nothing recorded, stored file readable) are classified in the same pass and recorded too: their own
+    deliveries then find the prediction and only acknowledge. The others are left to their own deliveries.
+    """
     image = LesionImage.objects.select_related("case__patient").filter(pk=image_id).first()
     if image is None:
         logger.warning("image %s no longer exists; nothing to classify", image_id)
@@ -90,16 +103,65 @@ def image_classify(*, image_id: int) -> Prediction | None:
         return existing
     if ClassificationJob.objects.filter(image=image, failed_at__isnull=False).exists():
         return None  # the AI gave up on it; only staff asking again (case_retry_classification) clears that
+    batch = [(image, _picture_open(image))]
+    batch += _companions_join(companion_ids, version, exclude=image.pk)
+    return images_classify_together(batch, version)[0]
 
+
+def _companions_join(image_ids: Sequence[int], version: ModelVersion, *, exclude: int) -> list[tuple]:
+    """The companions that join a batch, each with its decoded picture; their try is counted as it starts, so
+    that a batch that kills the worker charges each member once (it is never a companion again after that)."""
+    image_ids = [i for i in image_ids if i != exclude]
+    if not image_ids:
+        return []
+    eligible = (
+        ClassificationJob.objects.filter(image_id__in=image_ids, attempts=0, failed_at__isnull=True)
+        .exclude(image__predictions__model_version=version)
+        .values_list("image_id", flat=True)
+    )
+    pictures = {}
+    for image in LesionImage.objects.select_related("case__patient").filter(pk__in=list(eligible)):
+        try:
+            pictures[image.pk] = (image, _picture_open(image))
+        except Exception:  # noqa: BLE001  its own delivery records what is wrong with it
+            logger.info("image %s cannot join a batch; left to its own task", image.pk)
+    with transaction.atomic():
+        # skip_locked: an image another worker is counting right now is that worker's.
+        joined = list(
+            ClassificationJob.objects.select_for_update(skip_locked=True)
+            .filter(image_id__in=list(pictures), attempts=0, failed_at__isnull=True)
+            .values_list("image_id", flat=True)
+        )
+        ClassificationJob.objects.filter(image_id__in=joined).update(attempts=1)
+    return [pictures[i] for i in image_ids if i in joined]
+
+
+def images_classify_together(batch: list[tuple], version: ModelVersion) -> list[Prediction | None]:
+    """Classify (image, picture) pairs in one pass of the model and record each result in its own transaction.
+
+    A pass that raises is tried again for the first image alone (the others go back to their own tasks), so
+    that one bad image fails only itself; for a single image the error propagates.
+    """
     predictor = predictor_for(version)
     started = time.perf_counter()
-    with image.image.open("rb") as handle:
-        picture = Image.open(io.BytesIO(handle.read()))
-        picture.load()
-    # One pass gives probabilities, flags, the guard's verdict and the heat-map.
-    result = predictor.classify([picture], metadata=[case_metadata(image.case)])[0]
-    duration_ms = round((time.perf_counter() - started) * 1000)
+    try:
+        # One pass gives probabilities, flags, the guard's verdict and the heat-map.
+        results = predictor.classify(
+            [picture for _, picture in batch], metadata=[case_metadata(image.case) for image, _ in batch]
+        )
+    except Exception:
+        if len(batch) == 1:
+            raise
+        logger.warning("a batch of %d images failed; classifying image %s alone", len(batch), batch[0][0].pk,
+                       exc_info=True)
+        return images_classify_together(batch[:1], version)
+    duration_ms = round((time.perf_counter() - started) * 1000 / len(batch))  # each image's share of the pass
+    if len(batch) > 1:
+        logger.info("classified %d images in one pass (%d ms each)", len(batch), duration_ms)
+    return [_prediction_record(image, version, result, duration_ms) for (image, _), result in zip(batch, results)]
 
+
+def _prediction_record(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int) -> Prediction:
     probabilities = {str(c): float(p) for c, p in result["probabilities"].items()}
     flags = result.get("flags") or {}
     mel_flag, mel_threshold = _flag_fields(flags, "mel")
@@ -197,35 +259,41 @@ def _image_failed(*, image_id: int, error: str, final: bool, counted: bool = Fal
     return job
 
 
-def image_delivery_started(*, image_id: int) -> bool:
+def image_delivery_started(*, image_id: int) -> int | None:
     """A delivery of the image's task starts: it counts as an attempt now, not when it ends, so that a message
     whose worker dies while classifying it (SIGKILL, out of memory, a crash in native code) cannot come back for
-    ever. With DERM_AI_MAX_ATTEMPTS attempts already counted and no outcome recorded, the worker stopped each
-    time: the image is failed with that reason and False returned (do not classify). A message a worker reserved
-    but never started is not counted, nor one that finds the database down (nothing is written).
+    ever. Returns the attempt's number, or None when there is nothing to classify: the image is gone, already has
+    a prediction from the active version (a re-delivered task, or one classified along in a batch: nothing
+    counted), or was given up on. With DERM_AI_MAX_ATTEMPTS attempts already counted and no outcome recorded, the
+    worker stopped each time: the image is failed with that reason. A message a worker reserved but never started
+    is not counted, nor one that finds the database down (nothing is written).
     """
+    version = model_version_active()
+    # First and without a lock: the cheap answer for a task whose image was classified in another's batch.
+    if Prediction.objects.filter(image_id=image_id, model_version=version).exists():
+        return None
     image = LesionImage.objects.filter(pk=image_id).first()
     if image is None:
-        return True  # image_classify says so
-    version = model_version_active()
+        logger.warning("image %s no longer exists; nothing to classify", image_id)
+        return None
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=image.case_id)
         if Prediction.objects.filter(image=image, model_version=version).exists():
-            return True  # a re-delivered task: image_classify returns the prediction, nothing counted
+            return None  # a re-delivered task
         job, _ = ClassificationJob.objects.select_for_update().get_or_create(image=image)
         if job.failed:
-            return False
+            return None
         if job.attempts < settings.DERM_AI_MAX_ATTEMPTS:
             job.attempts += 1
             job.save(update_fields=["attempts"])
-            return True
+            return job.attempts
         job.failed_at = timezone.now()
         job.failure_reason = job.last_error = f"the worker stopped while classifying it {job.attempts} times"
         job.save()
         _case_status_after_image(case, version)
         event_record(action=Action.PREDICTION_FAILED, obj=image, username=AI_WORKER, clinic_id=case.patient.clinic_id)
     logger.error("classification of image %s failed, giving up: %s", image_id, job.failure_reason)
-    return False
+    return None
 
 
 def image_attempt_failed(*, image_id: int, error: str, counted: bool = False) -> ClassificationJob | None:

@@ -34,9 +34,12 @@ def classify_image(self, image_id: int) -> str | None:
     """Classify one stored LesionImage with the active model (acknowledged late: a dying worker loses nothing)."""
     try:
         # Counted as an attempt as it starts: a worker killed while classifying it every time ends in a failure.
-        if not services.image_delivery_started(image_id=image_id):
+        attempt = services.image_delivery_started(image_id=image_id)
+        if attempt is None:
             return None
-        prediction = services.image_classify(image_id=image_id)
+        # Only a first try takes companions along: after a failure each image goes alone.
+        companions = _waiting_behind(self, image_id) if attempt == 1 else []
+        prediction = services.image_classify(image_id=image_id, companion_ids=companions)
     except (OperationalError, InterfaceError) as exc:
         # The database is restarting or failing over: the same task does the whole job again later. Only a try
         # that had started (counted) when the database went away is charged, not the waits; only after minutes
@@ -55,6 +58,19 @@ def classify_image(self, image_id: int) -> str | None:
         _attempt_failed(self, image_id, repr(exc))
         raise
     return str(prediction.public_id) if prediction else None
+
+
+def _waiting_behind(task, image_id: int) -> list[int]:
+    """Images whose first task is next in the queue, to classify in the same pass (a deep queue is drained in
+    batches; an idle worker's single upload goes alone, at no extra cost)."""
+    limit = settings.DERM_AI_BATCH_SIZE - 1
+    if limit <= 0 or task.request.is_eager:
+        return []
+    try:
+        return [i for i in broker.next_fresh_image_ids(task.app, limit + 1) if i != image_id][:limit]
+    except Exception:  # noqa: BLE001  batching is an optimisation: without a view into the queue, go alone
+        logger.warning("could not look into the queue; classifying image %s alone", image_id, exc_info=True)
+        return []
 
 
 def _attempt_failed(task, image_id: int, error: str) -> None:

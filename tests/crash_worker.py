@@ -1,5 +1,5 @@
 """Test only: the platform's Celery app, whose pool process dies (os._exit, as SIGKILL or the OOM killer would
-leave it: no error recorded, the message unacknowledged) every time it starts classifying the image
+leave it: no error recorded, the message unacknowledged) every time a pass of the model holds the image
 DERM_TEST_CRASH_IMAGE_ID. Started with `celery -A tests.crash_worker worker --pool prefork`."""
 
 import os
@@ -14,11 +14,12 @@ def _die_on_that_image(**kwargs):
     from diagnosis import services
 
     doomed = int(os.environ["DERM_TEST_CRASH_IMAGE_ID"])
-    classify = services.image_classify
+    classify_together = services.images_classify_together
 
-    def image_classify(*, image_id):
-        if int(image_id) == doomed:
+    def images_classify_together(batch, version):
+        # Alone or in a batch with others: the pass that holds it dies.
+        if any(image.pk == doomed for image, _ in batch):
             os._exit(137)
-        return classify(image_id=image_id)
+        return classify_together(batch, version)
 
-    services.image_classify = image_classify
+    services.images_classify_together = images_classify_together
