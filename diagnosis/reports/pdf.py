@@ -160,7 +160,7 @@ def _ai(w: _Writer, report: CaseReport):
 def _images(w: _Writer, report: CaseReport):
     if not report.images:
         return
-    w.heading("Images")
+    heading = Paragraph("Images", w.h2)  # kept with the first image: never alone at the foot of a page
     for number, entry in enumerate(report.images, start=1):
         prediction = entry.prediction
         pictures = [_picture(entry.image.image)]
@@ -175,7 +175,8 @@ def _images(w: _Writer, report: CaseReport):
             caption = f"AI: {prediction.flag_label}; {top}."
         heat = " Right: the heat-map of what the model looked at (red: high attention)." if len(pictures) > 1 else ""
         row = Table([pictures], hAlign="LEFT", style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        w.story.append(KeepTogether([row, Paragraph(escape(f"Image {number}. {caption}{heat}"), w.small), Spacer(1, 4 * mm)]))
+        block = [row, Paragraph(escape(f"Image {number}. {caption}{heat}"), w.small), Spacer(1, 4 * mm)]
+        w.story.append(KeepTogether([heading, *block] if number == 1 else block))
 
 
 def case_report_pdf(report: CaseReport) -> bytes:
