@@ -184,3 +184,23 @@ def test_who_may_see_it_and_the_audit(client, staff, dermatologist):
     assert list(AuditEvent.objects.filter(action=Action.PERFORMANCE_VIEW).order_by("pk").values_list("actor", "outcome")) == [
         (staff.pk, Outcome.DENIED), (dermatologist.pk, Outcome.ALLOWED),
     ]
+
+
+def test_queries_do_not_grow_with_the_cases(client, staff, dermatologist, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.clinical_world import clinical_world
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(URL).status_code == 200
+        return len(captured)
+
+    client.force_login(dermatologist)
+    clinical_world(staff=staff, dermatologist=dermatologist, capture_on_commit=django_capture_on_commit_callbacks)
+    one = queries()
+    for _ in range(4):
+        clinical_world(staff=staff, dermatologist=dermatologist, capture_on_commit=django_capture_on_commit_callbacks)
+    assert queries() == one
+    assert client.get(URL).context["figures"][0].cases == 5
