@@ -3,17 +3,23 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
+from django.http import HttpResponsePermanentRedirect
 
 from dermplatform.accounts import two_factor_views
 from dermplatform.accounts.views import home, session_status
 from dermplatform.health import healthz
 
+@login_not_required
+def favicon(request):
+    # static() per request, not at import: in production it reads collectstatic's manifest.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     # Pages without an icon link (the admin's) make browsers ask for /favicon.ico.
-    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True)), name="favicon"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/session/", session_status, name="session_status"),
