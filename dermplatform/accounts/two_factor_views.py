@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 
@@ -58,7 +57,7 @@ def setup(request):
         "form": form,
         "secret": two_factor.totp_secret(device),
         "config_url": device.config_url,
-        "qr_svg": mark_safe(two_factor.totp_qr_svg(device)),  # noqa: S308  markup drawn by qrcode from our URL
+        "qr_url": two_factor.totp_qr_data_url(device),
         "next": _next(request),
         "replacing": user_has_device(request.user),
     }

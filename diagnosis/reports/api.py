@@ -55,22 +55,24 @@ class FhirJsonRenderer(JSONRenderer):
     format = "fhir"
 
 
+FHIR_BUNDLE = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description=(
+        "A FHIR R4 Bundle (type collection): the DiagnosticReport (conclusion: the headline), its "
+        "Observations (histology, dermatologist's diagnosis and plan, AI opinion with every class "
+        "probability and its flags), the Patient, a Device per model version, and a Media per image "
+        "and heat-map whose attachment URL is the access-checked API address of its bytes."
+    ),
+)
+
+
 class CaseFhirApi(ClinicalApi):
     renderer_classes = [FhirJsonRenderer, JSONRenderer]
 
     @extend_schema(
         operation_id="cases_report_fhir",
-        responses={
-            (200, "application/fhir+json"): OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description=(
-                    "A FHIR R4 Bundle (type collection): the DiagnosticReport (conclusion: the headline), its "
-                    "Observations (histology, dermatologist's diagnosis and plan, AI opinion with every class "
-                    "probability and its flags), the Patient, a Device per model version, and a Media per image "
-                    "and heat-map whose attachment URL is the access-checked API address of its bytes."
-                ),
-            ),
-        },
+        # Both renderers answer: application/json when the client asks for it (found by schemathesis).
+        responses={(200, "application/fhir+json"): FHIR_BUNDLE, (200, "application/json"): FHIR_BUNDLE},
         description="The case report as FHIR R4. Staff and dermatologists of the case's clinic.",
     )
     def get(self, request, public_id):
