@@ -2,11 +2,11 @@
 
 import sys
 
-from bench import ai_latency, image_cleaning, inference_batching, inference_runtime
+from bench import ai_latency, ai_throughput, image_cleaning, inference_batching, inference_runtime
 
 
 def main() -> int:
-    for bench in (image_cleaning, inference_batching, inference_runtime, ai_latency):
+    for bench in (image_cleaning, inference_batching, inference_runtime, ai_latency, ai_throughput):
         print(f"== {bench.__name__}")
         bench.main()
     return 0

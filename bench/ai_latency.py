@@ -63,12 +63,13 @@ def main() -> None:
     from ml.clinical_metadata import encode_many
     from ml.predictor import flip_views
     from patients.services import images_upload
-    from tests.factories import CaseFactory, PatientFactory, StaffFactory
+    from bench.world import bench_staff
+    from tests.factories import CaseFactory, PatientFactory
 
     call_command("migrate", verbosity=0)
     version = model_version_active()
     predictor = predictor_for(version)
-    staff = StaffFactory()
+    staff = bench_staff()
     images = [_image_bytes(i) for i in range(N_UPLOADS)]
 
     from PIL import Image

@@ -74,7 +74,8 @@ def model_version_convert(version: ModelVersion) -> ModelVersion:
 
 def model_version_active() -> ModelVersion:
     """The admin-chosen active version; with none chosen, the configured default folder."""
-    version = ModelVersion.objects.filter(is_active=True).first()
+    # The card (tens of kB of JSON) loads only where it is read: every task asks for the active version.
+    version = ModelVersion.objects.defer("card").filter(is_active=True).first()
     return version or model_version_register(directory=default_model_dir(), activate=True)
 
 

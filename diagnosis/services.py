@@ -158,16 +158,15 @@ def images_classify_together(batch: list[tuple], version: ModelVersion) -> list[
     duration_ms = round((time.perf_counter() - started) * 1000 / len(batch))  # each image's share of the pass
     if len(batch) > 1:
         logger.info("classified %d images in one pass (%d ms each)", len(batch), duration_ms)
-    return [_prediction_record(image, version, result, duration_ms) for (image, _), result in zip(batch, results)]
+    return _predictions_record([(image, result) for (image, _), result in zip(batch, results)], version, duration_ms)
 
 
-def _prediction_record(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int) -> Prediction:
+def _prediction_build(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int) -> Prediction:
     probabilities = {str(c): float(p) for c, p in result["probabilities"].items()}
     flags = result.get("flags") or {}
     mel_flag, mel_threshold = _flag_fields(flags, "mel")
     malignant_flag, malignant_threshold = _flag_fields(flags, "malignant")
-    heatmap = result.get("heatmap_png") or b""
-    prediction = Prediction(
+    return Prediction(
         image=image,
         model_version=version,
         probabilities=probabilities,
@@ -185,20 +184,52 @@ def _prediction_record(image: LesionImage, version: ModelVersion, result: dict, 
         metadata_used=_jsonable(result.get("metadata_used") or {}),
         duration_ms=duration_ms,
     )
-    with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=image.case_id)
+
+
+def _predictions_record(results: list[tuple], version: ModelVersion, duration_ms: int) -> list[Prediction | None]:
+    """Store each (image, result) with its audit event; one transaction per case (its row locked once, its status
+    settled once), cases in id order so that two workers never wait on each other in a circle.
+
+    The first image's case propagates an error (its task counts it); another case's error leaves those images to
+    their own tasks."""
+    by_case: dict[int, list] = {}
+    for image, result in results:
+        by_case.setdefault(image.case_id, []).append((image, result))
+    first = results[0][0]
+    stored: dict[int, Prediction] = {}
+    for case_id in sorted(by_case):
         try:
             with transaction.atomic():
-                if heatmap:
-                    prediction.heatmap.save(f"heatmaps/{prediction.public_id.hex}.png", ContentFile(heatmap), save=False)
-                prediction.save()
-        except IntegrityError:
-            # A re-delivered task finished first: keep its result.
-            return Prediction.objects.get(image=image, model_version=version)
-        # A not-assessable image still goes to the dermatologist, with its reason.
-        _case_status_after_image(case, version)
-        # The worker writes patient data too: recorded in the same transaction as the opinion.
-        event_record(action=Action.PREDICTION_CREATE, obj=prediction, username=AI_WORKER, clinic_id=case.patient.clinic_id)
+                case = Case.objects.select_for_update().get(pk=case_id)
+                for image, result in by_case[case_id]:
+                    stored[image.pk] = _prediction_store(image, version, result, duration_ms)
+                # A not-assessable image still goes to the dermatologist, with its reason.
+                _case_status_after_image(case, version)
+        except Exception:
+            if case_id == first.case_id:
+                raise
+            logger.warning("could not store the batch's predictions for case %s; left to their own tasks", case_id,
+                           exc_info=True)
+            for image, _ in by_case[case_id]:
+                stored.pop(image.pk, None)
+    return [stored.get(image.pk) for image, _ in results]
+
+
+def _prediction_store(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int) -> Prediction:
+    """Inside the case's transaction: the prediction and its heat-map, or the one a re-delivered task stored first."""
+    prediction = _prediction_build(image, version, result, duration_ms)
+    heatmap = result.get("heatmap_png") or b""
+    try:
+        with transaction.atomic():
+            if heatmap:
+                prediction.heatmap.save(f"heatmaps/{prediction.public_id.hex}.png", ContentFile(heatmap), save=False)
+            prediction.save()
+    except IntegrityError:
+        # A re-delivered task finished first: keep its result.
+        return Prediction.objects.get(image=image, model_version=version)
+    # The worker writes patient data too: recorded in the same transaction as the opinion.
+    event_record(action=Action.PREDICTION_CREATE, obj=prediction, username=AI_WORKER,
+                 clinic_id=image.case.patient.clinic_id)
     return prediction
 
 
