@@ -117,6 +117,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out user name or address before any password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Argon2id first (dermplatform.accounts.hashers); the others only check hashes stored before and are replaced.
+PASSWORD_HASHERS = [
+    "dermplatform.accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -151,6 +158,12 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DERM_MAX_UPLOAD_BYTES = envint("DERM_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# Images above DERM_LARGE_DECODE_PIXELS are decoded at most DERM_LARGE_DECODE_SLOTS at a time on a machine,
+# across worker processes (patients.decode_slots): a 48-megapixel decode holds about 475 MiB. One waits up to
+# DERM_LARGE_DECODE_WAIT seconds for a slot, then the upload is refused with "try again".
+DERM_LARGE_DECODE_PIXELS = envint("DERM_LARGE_DECODE_PIXELS", 12_000_000)
+DERM_LARGE_DECODE_SLOTS = envint("DERM_LARGE_DECODE_SLOTS", 1)
+DERM_LARGE_DECODE_WAIT = envint("DERM_LARGE_DECODE_WAIT", 30)
 
 # --- Celery -----------------------------------------------------------------
 _CELERY_FS = VAR_DIR / "celery"

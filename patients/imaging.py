@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from .decode_slots import is_large, large_decode_slot
+
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG"}  # MPO: camera JPEGs with a preview frame
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png"}
@@ -120,7 +122,23 @@ def _encode(image: Image.Image, fmt: str, **options) -> bytes:
 
 
 def clean_image(data: bytes, filename: str = "") -> CleanImage:
-    """Validate upload bytes and return the stripped copy to store."""
+    """Validate upload bytes and return the stripped copy to store. Large images wait for a decode slot."""
+    if is_large(_header_pixels(data)):
+        with large_decode_slot():
+            return _clean(data, filename)
+    return _clean(data, filename)
+
+
+def _header_pixels(data: bytes) -> int:
+    """Pixels the file's header claims (nothing decoded); 0 where there is no readable header."""
+    try:
+        width, height = Image.open(io.BytesIO(data)).size
+    except Exception:  # noqa: BLE001  any unreadable file: _decode says why
+        return 0
+    return width * height
+
+
+def _clean(data: bytes, filename: str) -> CleanImage:
     image, fmt = _decode(data)
     image = ImageOps.exif_transpose(image)
     image = _to_rgb(_to_srgb(image))
