@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dermplatform
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run web worker beat test migrate demo services bench clean
+.PHONY: install run web worker beat test lint migrate demo services bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: install
 	@# pytest exits 5 when it collects no tests: not a failure of the code.
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS); \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+
+# Ruff (configured in pyproject.toml): pyflakes everywhere, security (S) and bug-risk (B) rules outside tests.
+lint: install
+	$(VENV)/bin/ruff check .
 
 # Benchmarks with the real parts: a scratch PostgreSQL database and Redis, a real worker for the latency bench.
 BENCH_DATABASE ?= dermplatform_bench

@@ -26,7 +26,7 @@ def main() -> None:
     single = best_of(lambda: predictor.predict(images[:1]), repeat=5)
     print(f"{predictor!r}")
     for batch in (4, 16):
-        per_image = best_of(lambda: predictor.predict(images[:batch]), repeat=3) / batch
+        per_image = best_of(lambda batch=batch: predictor.predict(images[:batch]), repeat=3) / batch
         print(f"batch {batch:>2}: {per_image * 1000:.1f} ms/image vs {single * 1000:.1f} ms single: "
               f"{single / per_image:.2f}x throughput")
     # The worker's call: probabilities, flags, guard and heat-map together.

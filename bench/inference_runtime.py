@@ -36,11 +36,11 @@ def main() -> None:
             views = flip_views(x).astype(np.float32)
             m = np.tile(encode_many(meta[:n], n), (4, 1))
             inputs = {"image": views, "metadata": m} if lite_p.uses_metadata else views
-            raw = best_of(lambda: lite_p._forward(inputs), repeat=5) / n
-            lite = best_of(lambda: lite_p.classify(images[:n], metadata=meta[:n], batch_size=32), repeat=3) / n
-            traced = best_of(lambda: keras_p.classify(images[:n], metadata=meta[:n], batch_size=32), repeat=3) / n
+            raw = best_of(lambda inputs=inputs: lite_p._forward(inputs), repeat=5) / n
+            lite = best_of(lambda n=n: lite_p.classify(images[:n], metadata=meta[:n], batch_size=32), repeat=3) / n
+            traced = best_of(lambda n=n: keras_p.classify(images[:n], metadata=meta[:n], batch_size=32), repeat=3) / n
 
-            def eager():  # the previous worker: one eager Keras call per flip
+            def eager(inputs=inputs, n=n):  # the previous worker: one eager Keras call per flip
                 for v in range(4):
                     part = inputs if not isinstance(inputs, dict) else {k: a[v * n:(v + 1) * n] for k, a in inputs.items()}
                     keras_p.model(part if isinstance(part, dict) else part[v * n:(v + 1) * n], training=False)

@@ -33,7 +33,7 @@ def _json_media_types(responses: dict) -> list[str]:
 
 def add_error_responses(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-    for path, operations in result.get("paths", {}).items():
+    for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in WRITE_METHODS | {"get"}:
                 continue

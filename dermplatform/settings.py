@@ -18,7 +18,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("DERM_VAR_DIR", str(BASE_DIR / "var")))
 
 # Only for local development; production refuses to start with it.
-INSECURE_DEFAULT_SECRET_KEY = "django-insecure-dermplatform-local-development-only"
+INSECURE_DEFAULT_SECRET_KEY = "django-insecure-dermplatform-local-development-only"  # noqa: S105  (refused in production)
 
 PRODUCTION = envbool("DJANGO_PRODUCTION", False)
 SECRET_KEY = envstr("DJANGO_SECRET_KEY", INSECURE_DEFAULT_SECRET_KEY)

@@ -158,7 +158,7 @@ def images_classify_together(batch: list[tuple], version: ModelVersion) -> list[
     duration_ms = round((time.perf_counter() - started) * 1000 / len(batch))  # each image's share of the pass
     if len(batch) > 1:
         logger.info("classified %d images in one pass (%d ms each)", len(batch), duration_ms)
-    return _predictions_record([(image, result) for (image, _), result in zip(batch, results)], version, duration_ms)
+    return _predictions_record([(image, result) for (image, _), result in zip(batch, results, strict=True)], version, duration_ms)
 
 
 def _prediction_build(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int) -> Prediction:

@@ -21,7 +21,7 @@ def retry_delay(retries: int) -> float:
     """Exponential back-off with jitter: 5 s, 10 s, 20 s ... capped, each drawn from its upper half so that a
     backlog failing together does not come back together."""
     ceiling = min(settings.DERM_AI_RETRY_MAX_DELAY, 5 * 2**retries)
-    return random.uniform(ceiling / 2, ceiling)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not a secret)
 
 
 # ignore_result: nobody reads it, and a result backend would talk to Redis before every publish.
@@ -45,7 +45,7 @@ def classify_image(self, image_id: int) -> str | None:
         # that had started (counted) when the database went away is charged, not the waits; only after minutes
         # of this does the task give up.
         if self.request.retries < settings.DERM_AI_DB_RETRIES:
-            raise self.retry(exc=exc, countdown=retry_delay(self.request.retries))
+            raise self.retry(exc=exc, countdown=retry_delay(self.request.retries)) from exc
         _give_up(image_id, f"database unavailable after {self.request.retries} retries: {exc}")
         raise
     except SoftTimeLimitExceeded:

@@ -36,7 +36,7 @@ def malignancy_risk(probs: Mapping[str, float] | Sequence[float], classes: Seque
     values = list(probs)
     if len(values) != len(classes):
         raise ValueError(f"{len(values)} probabilities for {len(classes)} classes")
-    return float(sum(float(p) for c, p in zip(classes, values) if c in MALIGNANT_CLASSES))
+    return float(sum(float(p) for c, p in zip(classes, values, strict=True) if c in MALIGNANT_CLASSES))
 
 
 def __getattr__(name: str):

@@ -32,7 +32,7 @@ def reliability_bins(y: np.ndarray, probs: np.ndarray, n_bins: int = 15) -> list
     correct = probs.argmax(axis=1) == np.asarray(y)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     out = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         m = (conf > lo) & (conf <= hi)
         if m.any():
             out.append({"lo": float(lo), "hi": float(hi), "n": int(m.sum()),

@@ -36,7 +36,7 @@ def load_metadata(data_dir: str | Path, classes: tuple[str, ...] = CLASSES) -> p
                 if p.suffix.lower() in (".jpg", ".jpeg", ".png"):
                     index.setdefault(p.stem, p)
     paths = [index.get(i) for i in df["image_id"]]
-    absent = [i for i, p in zip(df["image_id"], paths) if p is None]
+    absent = [i for i, p in zip(df["image_id"], paths, strict=True) if p is None]
     if absent:
         raise FileNotFoundError(f"{len(absent)} images listed in metadata.csv are missing, e.g. {absent[:3]}")
     df = df.copy()
@@ -48,7 +48,7 @@ def load_metadata(data_dir: str | Path, classes: tuple[str, ...] = CLASSES) -> p
 def data_hash(df: pd.DataFrame) -> str:
     """SHA-256 over (image_id, dx, file bytes) in image_id order: identifies the exact training data."""
     h = hashlib.sha256()
-    for image_id, dx, path in sorted(zip(df["image_id"], df["dx"], df["path"])):
+    for image_id, dx, path in sorted(zip(df["image_id"], df["dx"], df["path"], strict=True)):
         h.update(f"{image_id},{dx},".encode())
         h.update(hashlib.sha256(Path(path).read_bytes()).digest())
     return h.hexdigest()

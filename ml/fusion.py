@@ -190,8 +190,6 @@ def train_head(feats: dict, meta: dict, y: dict, opts: FuseOptions, log=print):
 
 
 def fuse(opts: FuseOptions, log=print) -> Path:
-    import keras
-
     from ml import clinical_metadata as cm
     from ml.calibration import fit_temperature, softmax
     from ml.data import data_hash, load_metadata

@@ -30,7 +30,7 @@ def package_photographs() -> list[tuple[str, Image.Image]]:
     from sklearn.datasets import load_sample_images
 
     sample = load_sample_images()
-    out = [(f"sklearn:{name.rsplit('/', 1)[-1]}", _pil(img)) for name, img in zip(sample.filenames, sample.images)]
+    out = [(f"sklearn:{name.rsplit('/', 1)[-1]}", _pil(img)) for name, img in zip(sample.filenames, sample.images, strict=True)]
     out += [(f"skimage:{name}", _pil(getattr(skimage.data, name)())) for name in SKIMAGE_BUNDLED]
     return out
 
@@ -125,7 +125,7 @@ def guard_report(predictor, corpus: list[tuple[str, Image.Image]]) -> dict:
     results = predictor.classify([img for _, img in corpus], heatmap=False)
     kinds: dict[str, list[bool]] = {}
     missed = []
-    for (name, _), r in zip(corpus, results):
+    for (name, _), r in zip(corpus, results, strict=True):
         kinds.setdefault(name.split(":")[0], []).append(not r["assessable"])
         if r["assessable"]:
             missed.append(name)

@@ -191,7 +191,7 @@ class Predictor:
             probs = self.calibrate(raw["logits"])
             distances = self.density.distance(raw["pooled"]) if self.density is not None and "pooled" in raw else None
             for i, rgb in enumerate(x):
-                p = {c: float(v) for c, v in zip(self.classes, probs[i])}
+                p = {c: float(v) for c, v in zip(self.classes, probs[i], strict=True)}
                 top = max(p, key=p.get)
                 signals = pixel_signals(rgb)
                 if distances is not None:

@@ -105,7 +105,7 @@ def train(opts: TrainOptions, log=print) -> Path:
     train_df, val_df = parts["train"], parts["val"]
     counts = np.bincount(train_df["label"], minlength=n_classes)
     log(f"split: train {len(train_df)}, val {len(val_df)}, test {len(parts['test'])} images; "
-        f"train counts {dict(zip(classes, counts.tolist()))}")
+        f"train counts {dict(zip(classes, counts.tolist(), strict=True))}")
 
     input_kind = "features" if arch.kind == "features" else "image"
     augmentation = build_augmentation(opts.augment, seed=opts.seed) if opts.augment.enabled else None
@@ -207,7 +207,7 @@ def train(opts: TrainOptions, log=print) -> Path:
             "data_dir": portable(opts.data),
             "data_hash": data_hash(df),
             "n_images": {"train": len(train_df), "val": len(val_df), "test": len(parts["test"])},
-            "train_class_counts": dict(zip(classes, counts.tolist())),
+            "train_class_counts": dict(zip(classes, counts.tolist(), strict=True)),
             "split": {"by": "lesion_id", "stratified_by": "dx", "seed": opts.seed,
                       "val_fraction": opts.val_fraction, "test_fraction": opts.test_fraction,
                       "limit": opts.limit},

@@ -4,7 +4,6 @@ thresholds and the guard in the card; classify with and without metadata; evalua
 import io
 import json
 
-import numpy as np
 import pytest
 from PIL import Image
 

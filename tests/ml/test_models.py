@@ -3,7 +3,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from mlhelpers import EFFNET_LITE, have_weights, needs_effnet  # noqa: E402
+from mlhelpers import have_weights, needs_effnet  # noqa: E402
 
 from ml.models import ARCHS, build_model, unfreeze_top_blocks  # noqa: E402
 from ml.training import _save_clean  # noqa: E402
