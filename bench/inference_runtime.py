@@ -1,6 +1,7 @@
 """The worker's cost per image against the runtime's own, same run, same views.
 
-Baseline: the raw LiteRT call on the four flip views (what the hardware needs). Compared: the worker's call
+Baseline: the raw LiteRT call on the four flip views (what the hardware needs), timed in turns with classify
+(fastest round of each: the machine may be shared). Compared: the worker's call
 `Predictor.classify` on LiteRT (preprocessing, calibration, flags, guard, heat-map PNG included), the same on
 traced Keras, and the previous worker's eager Keras path (four eager calls, one per flip). Uses DERM_MODEL_DIR or the
 shipped default model; the LiteRT file is converted into a temporary folder.
@@ -10,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.timing import best_of
+from bench.timing import best_of, fastest_interleaved
 
 
 def main() -> None:
@@ -36,8 +37,11 @@ def main() -> None:
             views = flip_views(x).astype(np.float32)
             m = np.tile(encode_many(meta[:n], n), (4, 1))
             inputs = {"image": views, "metadata": m} if lite_p.uses_metadata else views
-            raw = best_of(lambda inputs=inputs: lite_p._forward(inputs), repeat=5) / n
-            lite = best_of(lambda n=n: lite_p.classify(images[:n], metadata=meta[:n], batch_size=32), repeat=3) / n
+            raw, lite = (t / n for t in fastest_interleaved(
+                lambda inputs=inputs: lite_p._forward(inputs),
+                lambda n=n: lite_p.classify(images[:n], metadata=meta[:n], batch_size=32),
+                repeat=9 if n == 1 else 5,
+            ))
             traced = best_of(lambda n=n: keras_p.classify(images[:n], metadata=meta[:n], batch_size=32), repeat=3) / n
 
             def eager(inputs=inputs, n=n):  # the previous worker: one eager Keras call per flip
