@@ -51,7 +51,7 @@ bench: install
 	scripts/ensure-services.sh
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DATABASE)'" | grep -q 1 \
 	  || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE $(BENCH_DATABASE)"
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) CELERY_BROKER_URL=redis://127.0.0.1:6379/9 $(PY) -m bench
+	DJANGO_DEBUG=0 DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) CELERY_BROKER_URL=redis://127.0.0.1:6379/9 $(PY) -m bench
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -2,11 +2,11 @@
 
 import sys
 
-from bench import ai_latency, ai_throughput, image_cleaning, inference_batching, inference_runtime
+from bench import ai_latency, ai_throughput, image_cleaning, inference_batching, inference_runtime, queue_page
 
 
 def main() -> int:
-    for bench in (image_cleaning, inference_batching, inference_runtime, ai_latency, ai_throughput):
+    for bench in (image_cleaning, inference_batching, inference_runtime, ai_latency, ai_throughput, queue_page):
         print(f"== {bench.__name__}")
         bench.main()
     return 0

@@ -33,6 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("review/", include("diagnosis.urls")),
+    path("", include("diagnosis.attention_urls")),
     path("", include("diagnosis.reports.urls")),
     path("api/", include("dermplatform.api_urls")),
 ]

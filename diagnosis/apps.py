@@ -10,6 +10,14 @@ class DiagnosisConfig(AppConfig):
 
         images_stored.connect(_queue_stored_images, dispatch_uid="diagnosis.queue_stored_images")
 
+        from django.db.models.signals import post_save
+
+        from patients.models import Case
+
+        from .triage import case_saved
+
+        post_save.connect(case_saved, sender=Case, dispatch_uid="diagnosis.triage_case_saved")
+
         from patients.api.serializers import case_detail_providers
 
         from .api.serializers import case_headline_data

@@ -1,61 +1,12 @@
-from django.db import models
-from django.db.models import Exists, F, Max, OuterRef, Q, Value, When
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from patients.models import Case, CaseStatus, LesionImage
+from patients.models import CaseStatus, LesionImage
 
 from .model_registry import model_version_active
 from .models import ClassificationJob, Histology, Prediction, Review
-from .models.prediction import Flag
 from .models.review import DIAGNOSES
-
-
-def _case_predictions(*args, **kwargs):
-    return Prediction.objects.filter(*args, image__case=OuterRef("pk"), **kwargs)
-
-
-def review_queue(*, user):
-    """Cases waiting for a dermatologist: melanoma-flagged first, then malignancy-flagged, then those with an
-    image the AI could not assess, then the rest; within a group highest malignancy risk, then longest waiting.
-
-    Flags and risk come from assessable images only: a refused image's scores are not an opinion.
-    Each case carries `flag` (Flag.*) and `risk` (None when no image was assessable).
-    """
-    groups = [
-        (Q(mel_flagged=True), Flag.MEL),
-        (Q(malignant_flagged=True), Flag.MALIGNANT),
-        (Q(any_not_assessable=True), Flag.NOT_ASSESSABLE),
-        (Q(flags_evaluated=True), Flag.NONE),
-    ]
-    return (
-        Case.objects.visible_to(user)
-        .active()
-        .with_status(CaseStatus.AWAITING_REVIEW)
-        .select_related("patient", "review_claim__holder")
-        .annotate(
-            mel_flagged=Exists(_case_predictions(assessable=True, mel_flag=True)),
-            malignant_flagged=Exists(_case_predictions(assessable=True, malignant_flag=True)),
-            any_not_assessable=Exists(_case_predictions(assessable=False)),
-            flags_evaluated=Exists(
-                _case_predictions(Q(mel_flag__isnull=False) | Q(malignant_flag__isnull=False), assessable=True)
-            ),
-            risk=Max("images__predictions__malignancy_risk", filter=Q(images__predictions__assessable=True)),
-        )
-        .annotate(
-            flag=models.Case(
-                *[When(condition, then=Value(flag)) for condition, flag in groups],
-                default=Value(Flag.UNAVAILABLE),
-                output_field=models.CharField(),
-            ),
-            # "Not flagged" and "no operating point" wait together after the flagged and the refused.
-            flag_rank=models.Case(
-                *[When(condition, then=Value(rank)) for rank, (condition, _) in enumerate(groups[:3])],
-                default=Value(3),
-                output_field=models.IntegerField(),
-            ),
-        )
-        .order_by("flag_rank", F("risk").desc(nulls_last=True), "created_at", "pk")
-    )
+from .queue import review_queue  # noqa: F401  (the queue's reads live in diagnosis.queue)
 
 
 def prediction_get(*, user, public_id) -> Prediction:

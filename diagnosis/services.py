@@ -19,6 +19,7 @@ from patients.models import BodySite, Case, CaseStatus, LesionImage, Sex
 
 from .claims import claim_settle_for_review
 from .model_registry import model_version_active, predictor_for
+from .triage import triage_refresh
 from .models import ClassificationJob, ManagementPlan, ModelVersion, Prediction, Review, ReviewDecision
 from .models import Histology
 from .models.histology import HISTOLOGY_DIAGNOSES
@@ -205,6 +206,7 @@ def _predictions_record(results: list[tuple], version: ModelVersion, duration_ms
                     stored[image.pk] = _prediction_store(image, version, result, duration_ms)
                 # A not-assessable image still goes to the dermatologist, with its reason.
                 _case_status_after_image(case, version)
+                triage_refresh(case_ids=[case.pk])
         except Exception:
             if case_id == first.case_id:
                 raise
@@ -283,6 +285,7 @@ def _image_failed(*, image_id: int, error: str, final: bool, counted: bool = Fal
         job.save()
         if job.failed:
             _case_status_after_image(case, version)
+            triage_refresh(case_ids=[case.pk])
             event_record(action=Action.PREDICTION_FAILED, obj=image, username=AI_WORKER,
                          clinic_id=case.patient.clinic_id)
     logger.error("classification of image %s failed (attempt %d%s): %s", image_id, job.attempts,
@@ -322,6 +325,7 @@ def image_delivery_started(*, image_id: int) -> int | None:
         job.failure_reason = job.last_error = f"the worker stopped while classifying it {job.attempts} times"
         job.save()
         _case_status_after_image(case, version)
+        triage_refresh(case_ids=[case.pk])
         event_record(action=Action.PREDICTION_FAILED, obj=image, username=AI_WORKER, clinic_id=case.patient.clinic_id)
     logger.error("classification of image %s failed, giving up: %s", image_id, job.failure_reason)
     return None

@@ -6,6 +6,8 @@ from .access_history.views import patient_access
 app_name = "diagnosis"
 urlpatterns = [
     path("", views.review_queue, name="queue"),
+    path("mine/", views.my_reviews, name="my_reviews"),
+    path("reviewed/", views.reviewed, name="reviewed"),
     path("cases/<uuid:public_id>/", views.case_review, name="case_review"),
     path("cases/<uuid:public_id>/take-over/", views.claim_take_over, name="claim_take_over"),
     path("cases/<uuid:public_id>/release/", views.claim_release, name="claim_release"),

@@ -2,23 +2,54 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.utils.http import urlencode
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dermplatform.accounts.models import Role
 from dermplatform.accounts.permissions import role_required
 from patients import selectors as patient_selectors
+from patients.models import BodySite
 from patients.views.forms_support import attach_errors
 from patients.views.images import IMAGE_READERS, image_response
 
-from . import claims, selectors, services
+from . import attention, claims, queue, selectors, services
 from .forms import HistologyForm, ReviewForm
+from .models.prediction import Flag
 
 
 @role_required(Role.DERMATOLOGIST)
 def review_queue(request):
-    page = Paginator(selectors.review_queue(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "diagnosis/queue.html", {"page": page})
+    filters = queue.QueueFilters.from_query(request.GET)
+    context = {
+        "page": queue.queue_page(
+            user=request.user, filters=filters, cursor=request.GET.get("after", ""), size=queue.PAGE_SIZE
+        ),
+        "counts": queue.queue_counts(user=request.user, filters=filters),
+        "filters": filters,
+        "filter_query": urlencode(filters.query()),
+        "flag_choices": [(key, Flag.LABEL[key]) for key in queue.FLAG_FILTERS],
+        "risk_choices": list(queue.RISK_BANDS),
+        "body_sites": BodySite.choices,
+        "tab": "queue",
+    }
+    return render(request, "diagnosis/queue.html", context)
+
+
+def _reviews_page(request, *, mine: bool):
+    reviews = Paginator(queue.reviews_made(user=request.user, mine=mine), queue.PAGE_SIZE)
+    context = {"page": reviews.get_page(request.GET.get("page")), "tab": "mine" if mine else "reviewed"}
+    return render(request, "diagnosis/reviews_list.html", context)
+
+
+@role_required(Role.DERMATOLOGIST)
+def my_reviews(request):
+    return _reviews_page(request, mine=True)
+
+
+@role_required(Role.DERMATOLOGIST)
+def reviewed(request):
+    return _reviews_page(request, mine=False)
 
 
 @role_required(Role.DERMATOLOGIST)
@@ -110,3 +141,17 @@ def retry_classification(request, public_id):
     else:
         messages.success(request, f"{count} image(s) sent to the AI again.")
     return redirect(case)
+
+
+@require_GET
+@role_required(Role.STAFF)
+def needs_attention(request):
+    since = attention.last_visit(user=request.user)
+    context = {
+        "failed": list(attention.cases_ai_failed(user=request.user)),
+        "reviews": list(attention.reviews_since(user=request.user, since=since)),
+        "since": since,
+    }
+    response = render(request, "diagnosis/needs_attention.html", context)
+    attention.visit_record(user=request.user)
+    return response

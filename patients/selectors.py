@@ -1,5 +1,6 @@
 """Reads: every object a user reaches goes through its model's visible_to()."""
 
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 
 from .models import Case, Lesion, LesionImage, Patient
@@ -22,8 +23,17 @@ def patient_list(*, user, search: str = "", include_archived: bool = False):
     return patients if include_archived else patients.active()
 
 
-def case_list(*, user, patient=None, status=None, include_archived: bool = False):
+def with_open_cases(patients):
+    """Patients with `open_cases`: their cases not archived, newest first (one more query for a whole page)."""
+    open_cases = Case.objects.active().order_by("-created_at", "-pk")
+    return patients.prefetch_related(Prefetch("cases", queryset=open_cases, to_attr="open_cases"))
+
+
+def case_list(*, user, patient=None, status=None, include_archived: bool = False, with_image_count: bool = False):
+    """Cases with their patient and lesion; `with_image_count`: and their `image_count`, in the same query."""
     cases = Case.objects.visible_to(user).select_related("patient", "lesion")
+    if with_image_count:
+        cases = cases.annotate(image_count=Count("images"))
     if patient is not None:
         cases = cases.filter(patient=patient)
     if status:

@@ -30,6 +30,9 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "patients:image_content": {"GET": (A.IMAGE_CONTENT, "image")},
     "patients:image_thumbnail": {"GET": (A.IMAGE_THUMBNAIL, "image")},
     "diagnosis:queue": {"GET": (A.QUEUE_VIEW, "")},
+    "diagnosis:my_reviews": {"GET": (A.REVIEW_LIST, "")},
+    "attention:list": {"GET": (A.CASE_LIST, "")},
+    "diagnosis:reviewed": {"GET": (A.REVIEW_LIST, "")},
     "diagnosis:case_review": {"GET": (A.CASE_VIEW, "case"), "POST": (A.REVIEW_CREATE, "case")},
     "diagnosis:claim_take_over": {"POST": (A.CLAIM_TAKE_OVER, "case")},
     "diagnosis:claim_release": {"POST": (A.CLAIM_RELEASE, "case")},
@@ -58,6 +61,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis_api:case_histology": {"GET": (A.HISTOLOGY_LIST, "case"), "POST": (A.HISTOLOGY_CREATE, "case")},
     "diagnosis_api:prediction_heatmap": {"GET": (A.HEATMAP_VIEW, "prediction")},
     "diagnosis_api:review_queue": {"GET": (A.QUEUE_VIEW, "")},
+    "diagnosis_api:reviews_made": {"GET": (A.REVIEW_LIST, "")},
     "reports_api:case_pdf": {"GET": (A.REPORT_PDF, "case")},
     "reports_api:case_fhir": {"GET": (A.REPORT_FHIR, "case")},
     "diagnosis_api:case_claim": {

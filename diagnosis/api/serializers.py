@@ -261,6 +261,40 @@ class ReviewQueueEntrySerializer(serializers.ModelSerializer):
         return ReviewClaimSerializer(claim, context=self.context).data
 
 
+class QueueCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Cases awaiting review.")
+    mel = serializers.IntegerField(help_text="Suspicious for melanoma.")
+    malignant = serializers.IntegerField(help_text="Suspicious for malignancy (not melanoma-flagged).")
+    not_assessable = serializers.IntegerField(help_text="With an image the AI could not assess (and no flag).")
+    none = serializers.IntegerField(help_text="Not flagged, or the model has no operating point.")
+    ai_failed = serializers.IntegerField(help_text="With an image the AI gave up on.")
+
+    class Meta:
+        ref_name = "ReviewQueueCounts"
+
+
+class ReviewMadeSerializer(serializers.Serializer):
+    """A review in force, with its case: the "reviewed" and "my reviews" lists."""
+
+    case = serializers.UUIDField(source="case.public_id", help_text="The case's public id.")
+    case_url = serializers.HyperlinkedRelatedField(
+        source="case", read_only=True, view_name="patients_api:case_detail", lookup_field="public_id",
+        lookup_url_kwarg="public_id",
+    )
+    patient = serializers.UUIDField(source="case.patient.public_id")
+    body_site = serializers.CharField(source="case.body_site")
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    diagnosis = serializers.CharField(help_text="The dermatologist's diagnosis code.")
+    plan = serializers.CharField()
+    plan_text = serializers.CharField()
+    is_downgrade = serializers.BooleanField()
+    reviewer = serializers.CharField(source="reviewer.username")
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "ReviewMade"
+
+
 class HistologySerializer(serializers.Serializer):
     """A histology entry in its case's history, newest first."""
 

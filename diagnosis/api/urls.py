@@ -11,4 +11,5 @@ urlpatterns = [
     path("cases/<uuid:public_id>/retry-ai/", views.CaseRetryAiApi.as_view(), name="case_retry_ai"),
     path("predictions/<uuid:public_id>/heatmap/", views.PredictionHeatmapApi.as_view(), name="prediction_heatmap"),
     path("review-queue/", views.ReviewQueueApi.as_view(), name="review_queue"),
+    path("reviews/", views.ReviewsMadeApi.as_view(), name="reviews_made"),
 ]

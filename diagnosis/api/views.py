@@ -9,22 +9,24 @@ or {"errors": [...]}), their PermissionDenied 403.
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils.http import urlencode
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from diagnosis import claims, selectors, services
+from diagnosis import claims, queue, selectors, services
 from diagnosis.models import ManagementPlan, Review, ReviewDecision
 from diagnosis.models.histology import HISTOLOGY_DIAGNOSES
 from diagnosis.models.review import DIAGNOSES
 from patients import selectors as patient_selectors
 from patients.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi
-from patients.models import Case, CaseStatus
+from patients.models import BodySite, Case, CaseStatus
 from patients.views.images import image_response
 
 from .permissions import DermatologistApiPermission, HistologyApiPermission
 from .serializers import (
-    CaseAiSerializer, HistologySerializer, ReviewClaimSerializer, ReviewQueueEntrySerializer, ReviewSerializer,
+    CaseAiSerializer, HistologySerializer, QueueCountsSerializer, ReviewClaimSerializer, ReviewMadeSerializer,
+    ReviewQueueEntrySerializer, ReviewSerializer,
 )
 
 HISTOLOGY_CODES = [code for code, _ in HISTOLOGY_DIAGNOSES]
@@ -80,24 +82,81 @@ class PredictionHeatmapApi(ImageBytesApi):
         return image_response(prediction.heatmap, "image/png", f"{prediction.public_id}-heatmap.png")
 
 
+QUEUE_PARAMETERS = [
+    OpenApiParameter("flag", str, enum=list(queue.FLAG_FILTERS), description="Only this flag group (none: not flagged or no operating point)."),
+    OpenApiParameter("risk", str, enum=list(queue.RISK_BANDS), description="Risk band: high ≥ 0.5, medium 0.2–0.5, low < 0.2."),
+    OpenApiParameter("body_site", str, enum=BodySite.values, description="Only this body site."),
+    OpenApiParameter("waiting_days", int, description="Only cases waiting longer than this many days."),
+    OpenApiParameter("ai_failed", bool, description="Only cases with an image the AI gave up on."),
+    OpenApiParameter("cursor", str, description="The `next` link's position: the page after it (keyset pagination)."),
+]
+
+
 class ReviewQueueApi(ClinicalListApi):
     permission_classes = [DermatologistApiPermission]
     serializer_class = ReviewQueueEntrySerializer
+    filter_backends = []  # diagnosis.queue.QueueFilters reads the query parameters
 
-    def get_queryset(self):
+    def get_queryset(self):  # the browsable API asks for it
         return selectors.review_queue(user=self.request.user)
+
+    class OutputSerializer(serializers.Serializer):
+        count = serializers.IntegerField(help_text="Waiting cases matching the filters.")
+        counts = QueueCountsSerializer(help_text="The whole queue by group, whatever the filters.")
+        next = serializers.URLField(allow_null=True, help_text="The next page (same filters); null on the last.")
+        results = ReviewQueueEntrySerializer(many=True)
+
+        class Meta:
+            ref_name = "ReviewQueuePage"
 
     @extend_schema(
         operation_id="review_queue_list",
-        responses=ReviewQueueEntrySerializer(many=True),
+        parameters=QUEUE_PARAMETERS,
+        responses=OutputSerializer,
         description=(
             "Cases of your clinic awaiting review: melanoma-flagged first, then malignancy-flagged, then those with "
             "an image the AI could not assess, then the rest; within each, highest malignancy risk first, then oldest. "
-            "Dermatologists only."
+            "Filters combine; pages follow `next` (a cursor, not a page number). Dermatologists only."
         ),
     )
     def get(self, request):
-        return self.list_response(self.get_queryset(), ReviewQueueEntrySerializer)
+        filters = queue.QueueFilters.from_query(request.query_params)
+        page = queue.queue_page(
+            user=request.user, filters=filters, cursor=request.query_params.get("cursor", ""), size=queue.PAGE_SIZE
+        )
+        counts = queue.queue_counts(user=request.user, filters=filters)
+        next_url = None
+        if page.has_next:
+            next_url = request.build_absolute_uri(
+                request.path + "?" + urlencode({**filters.query(), "cursor": page.next_cursor})
+            )
+        context = {"request": request}
+        data = {
+            "count": counts["matching"],
+            "counts": QueueCountsSerializer(counts).data,
+            "next": next_url,
+            "results": ReviewQueueEntrySerializer(page.object_list, many=True, context=context).data,
+        }
+        return Response(data)
+
+
+class ReviewsMadeApi(ClinicalListApi):
+    permission_classes = [DermatologistApiPermission]
+    serializer_class = ReviewMadeSerializer
+    filter_backends = []  # its one filter (mine) is the selector's
+
+    def get_queryset(self):  # the browsable API asks for it
+        return queue.reviews_made(user=self.request.user)
+
+    @extend_schema(
+        operation_id="reviews_list",
+        parameters=[OpenApiParameter("mine", bool, description="Only your own reviews.")],
+        responses=ReviewMadeSerializer(many=True),
+        description="The reviews in force of your clinic's cases, newest first. Dermatologists only.",
+    )
+    def get(self, request):
+        mine = request.query_params.get("mine") in ("1", "true")
+        return self.list_response(queue.reviews_made(user=request.user, mine=mine), ReviewMadeSerializer)
 
 
 def _review_history(*, case: Case, user) -> list[Review]:

@@ -59,6 +59,11 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # The "reviewed" and "my reviews" lists, newest first.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="review_newest_first"),
+            models.Index(fields=["reviewer", "-created_at", "-id"], name="review_by_reviewer"),
+        ]
 
     @property
     def is_downgrade(self) -> bool:

@@ -60,6 +60,8 @@ class Case(Archivable):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # Lists (the API's /api/cases/, a patient's cases) read a clinic's cases newest first.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="case_newest_first")]
 
     def __str__(self) -> str:
         return f"Case {str(self.public_id)[:8]} · {self.get_body_site_display()}"

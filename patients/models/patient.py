@@ -46,6 +46,8 @@ class Patient(Archivable):
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
+        # The patient list: a clinic's patients by name.
+        indexes = [models.Index(fields=["clinic", "last_name", "first_name", "id"], name="patient_by_name")]
         constraints = [
             models.UniqueConstraint(fields=["clinic", "medical_record_number"], name="unique_mrn_per_clinic"),
         ]

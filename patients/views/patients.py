@@ -32,7 +32,9 @@ def patient_list(request):
         return redirect(f"{reverse('patients:list')}?{urlencode(query)}" if query else reverse("patients:list"))
     terms = search_recall(request.session, request.GET.get("search"))
     include_archived = request.GET.get("archived") == "1"
-    patients = selectors.patient_list(user=request.user, search=terms, include_archived=include_archived)
+    patients = selectors.with_open_cases(
+        selectors.patient_list(user=request.user, search=terms, include_archived=include_archived)
+    )
     page = Paginator(patients, 25).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -60,7 +62,7 @@ def patient_create(request):
 @role_required(*READERS)
 def patient_detail(request, public_id):
     patient = selectors.patient_get(user=request.user, public_id=public_id)
-    cases = selectors.case_list(user=request.user, patient=patient, include_archived=True)
+    cases = selectors.case_list(user=request.user, patient=patient, include_archived=True, with_image_count=True)
     return render(
         request, "patients/patient_detail.html", {"patient": patient, "cases": cases, "archive_form": ArchiveForm()}
     )

@@ -5,6 +5,7 @@ from the AI's flag to the decision."""
 import pytest
 
 from diagnosis.models import ReviewClaim
+from diagnosis.triage import triage_refresh
 from patients import services as patient_services
 from patients.models import Case, CaseStatus
 from tests.clinical_world import add_prediction
@@ -20,6 +21,7 @@ def _waiting_case(staff):
     (image,) = patient_services.images_upload(case=case, files=[upload(jpeg_bytes(seed=31))], uploaded_by=staff)
     add_prediction(image, mel=0.6)  # flagged for melanoma
     Case.objects.filter(pk=case.pk).update(status=CaseStatus.AWAITING_REVIEW)
+    triage_refresh(case_ids=[case.pk])  # what the services do after an AI opinion
     return case
 
 

@@ -95,6 +95,8 @@ ENDPOINTS = [
     Endpoint("case ai", "get", lambda o: f"/api/cases/{o['case'].public_id}/ai/", READERS),
     Endpoint("heatmap", "get", lambda o: f"/api/predictions/{o['prediction'].public_id}/heatmap/", READERS),
     Endpoint("review queue", "get", lambda o: "/api/review-queue/", frozenset({"dermatologist"}), other=None),
+    Endpoint("reviews made", "get", lambda o: "/api/reviews/", frozenset({"dermatologist"}), other=None),
+    Endpoint("case claim", "get", lambda o: f"/api/cases/{o['case'].public_id}/claim/", frozenset({"dermatologist"})),
     Endpoint("review history", "get", lambda o: f"/api/cases/{o['case'].public_id}/reviews/", READERS),
     Endpoint(
         "review create",
@@ -354,7 +356,7 @@ def test_queue_lists_cases_awaiting_review_highest_risk_first(api_as, staff, der
 
 
 def test_queue_is_paginated(api_as, staff, dermatologist, active_model, monkeypatch):
-    monkeypatch.setattr("rest_framework.pagination.PageNumberPagination.page_size", 2)
+    monkeypatch.setattr("diagnosis.queue.PAGE_SIZE", 2)
     patient = make_patient(staff)
     for color in [(200, 100, 50), (30, 30, 30), (240, 230, 220)]:
         classified_case(staff, patient, colors=[color])
@@ -362,6 +364,7 @@ def test_queue_is_paginated(api_as, staff, dermatologist, active_model, monkeypa
     first = client.get("/api/review-queue/").json()
     second = client.get(first["next"]).json()
     assert first["count"] == 3 and len(first["results"]) == 2 and len(second["results"]) == 1
+    assert second["next"] is None
     risks = [row["malignancy_risk"] for row in first["results"] + second["results"]]
     assert risks == sorted(risks, reverse=True)
 
@@ -538,5 +541,6 @@ def test_schema_documents_the_diagnosis_endpoints(tmp_path):
     assert list(paths["/api/predictions/{public_id}/heatmap/"]["get"]["responses"]["200"]["content"]) == ["image/png"]
     assert "202" in paths["/api/cases/{public_id}/retry-ai/"]["post"]["responses"]
     assert "201" in paths["/api/cases/{public_id}/reviews/"]["post"]["responses"]
-    assert "page" in {p["name"] for p in paths["/api/review-queue/"]["get"]["parameters"]}
+    queue_parameters = {p["name"] for p in paths["/api/review-queue/"]["get"]["parameters"]}
+    assert {"cursor", "flag", "risk", "body_site", "waiting_days", "ai_failed"} <= queue_parameters
     assert schema["components"]["schemas"]["CaseAi"]["properties"]["summary"]["nullable"] is True

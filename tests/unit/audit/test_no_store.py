@@ -20,7 +20,8 @@ def _url(name, objects):
 @pytest.mark.parametrize("name", sorted(n for n, methods in AUDITED_ROUTES.items() if "GET" in methods))
 def test_every_patient_read_is_no_store(client, staff, dermatologist, classified, name):
     reader = dermatologist if name.startswith(
-        ("diagnosis:", "diagnosis_api:review_queue", "diagnosis_api:case_claim", "reports:clinic_", "reports:performance")
+        ("diagnosis:", "diagnosis_api:review_queue", "diagnosis_api:case_claim", "diagnosis_api:reviews_made",
+         "reports:clinic_", "reports:performance")
     ) else staff
     client.force_login(reader)
     response = client.get(_url(name, classified))

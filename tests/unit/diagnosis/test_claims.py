@@ -11,6 +11,7 @@ from django.utils import timezone
 from dermplatform.audit.models import AuditEvent
 from diagnosis import claims, services
 from diagnosis.models import Review, ReviewClaim
+from diagnosis.triage import triage_refresh
 from patients import services as patient_services
 from patients.models import Case, CaseStatus
 from tests.clinical_world import add_prediction
@@ -28,6 +29,7 @@ def waiting_case(staff, capture, *, seed=1, mel=0.6):
         (image,) = patient_services.images_upload(case=case, files=[upload(jpeg_bytes(seed=seed))], uploaded_by=staff)
     add_prediction(image, mel=mel)
     Case.objects.filter(pk=case.pk).update(status=CaseStatus.AWAITING_REVIEW)
+    triage_refresh(case_ids=[case.pk])  # what the services do after an AI opinion
     case.refresh_from_db()
     return case
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diagnosis import selectors, services
+from diagnosis.triage import triage_refresh
 from diagnosis.models import ModelVersion, Prediction
 from patients import services as patient_services
 from patients.models import Case, CaseStatus
@@ -62,6 +63,7 @@ def predict(version, image, *, risk, mel=None, malignant=None, assessable=True):
 
 def awaiting_review(case):
     Case.objects.filter(pk=case.pk).update(status=CaseStatus.AWAITING_REVIEW)
+    triage_refresh(case_ids=[case.pk])  # what the services do after an AI opinion
     return case
 
 
