@@ -8,6 +8,7 @@ before, never an OFFSET), and the counts at the top are one more query over that
 import base64
 import binascii
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from patients.models import BodySite, Case, CaseStatus
 
 from .models import CaseTriage, Review
 from .models.prediction import Flag
+from .triage import OTHER_RANK
 
 PAGE_SIZE = 25
 # Risk bands as shown on badges (diagnosis.models.prediction.risk_level): [low, high) of the malignancy risk.
@@ -53,7 +55,7 @@ class QueueFilters:
             flag=params.get("flag", "") if params.get("flag") in FLAG_FILTERS else "",
             risk=params.get("risk", "") if params.get("risk") in RISK_BANDS else "",
             body_site=params.get("body_site", "") if params.get("body_site") in BodySite.values else "",
-            waiting_days=int(days) if days.isdigit() and int(days) <= 3650 else None,
+            waiting_days=int(days) if re.fullmatch(r"[0-9]{1,4}", days) and int(days) <= 3650 else None,
             ai_failed=params.get("ai_failed") in ("1", "true", "on"),
         )
 
@@ -100,9 +102,13 @@ def _after(cursor: str) -> tuple | None:
     """The key of the cursor's row; None for a cursor that is not one."""
     try:
         rank, risk, since, public_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return int(rank), float(risk), datetime.fromisoformat(since), uuid.UUID(public_id)
+        key = int(rank), float(risk), datetime.fromisoformat(since), uuid.UUID(public_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
         return None
+    # Only keys the queue can hold (a forged one must not reach the database as an out-of-range number).
+    if not (0 <= key[0] <= OTHER_RANK and -1.0 <= key[1] <= 1.0 and key[2].tzinfo is not None):
+        return None
+    return key
 
 
 @dataclass

@@ -5,11 +5,12 @@ import time
 import pytest
 from django.db import transaction
 
+from diagnosis import queue
 from diagnosis.models import Prediction
 from diagnosis.tasks import requeue_unclassified
 from patients import services
 from patients.models import CaseStatus
-from tests.factories import CaseFactory, PatientFactory
+from tests.factories import CaseFactory, DermatologistFactory, PatientFactory
 from tests.images import jpeg_bytes, upload
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -40,6 +41,10 @@ def test_uploaded_images_are_classified_by_the_worker(celery_worker_process, cas
         prediction = image.predictions.get()
         assert prediction.model_version == active_model
         assert len(prediction.probabilities) == 7 and prediction.heatmap
+    # The worker placed the case in the review queue with its stored flag and risk (diagnosis.triage).
+    (waiting,) = queue.queue_page(user=DermatologistFactory(clinic=staff.clinic)).object_list
+    risks = [p.malignancy_risk for p in Prediction.objects.filter(image__case=case, assessable=True)]
+    assert waiting == case and waiting.risk == pytest.approx(max(risks) if risks else None)
 
 
 def test_a_lost_message_is_queued_again(celery_worker_process, case, staff, active_model):

@@ -1,5 +1,8 @@
 """The review queue's filters, counts, keyset pages and the "my reviews" and "reviewed" lists, page and API."""
 
+import base64
+import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -85,6 +88,7 @@ def _queue(user, **params):
     ({"ai_failed": "1"}, ["low"]),
     ({"body_site": "face", "risk": "high"}, ["mel"]),
     ({"flag": "bogus", "risk": "x", "waiting_days": "-3"}, ["mel", "malignant", "refused", "medium", "low"]),
+    ({"waiting_days": "²"}, ["mel", "malignant", "refused", "medium", "low"]),
 ])
 def test_filters(dermatologist, world, params, expected):
     names = {case.pk: name for name, case in world.items()}
@@ -134,10 +138,12 @@ def test_keyset_pages_walk_the_whole_queue_once_in_order(dermatologist, make, wo
             break
         cursor = page.next_cursor
     assert [c.pk for c in walked] == [c.pk for c in everything] and len(walked) == 8
-    # A cursor that is not one shows the first page, not an error.
-    assert [c.pk for c in queue.queue_page(user=dermatologist, cursor="not-a-cursor", size=3).object_list] == [
-        c.pk for c in everything[:3]
-    ]
+    # A cursor that is not one (or a forged one out of the queue's range) shows the first page, not an error.
+    forged = base64.urlsafe_b64encode(json.dumps([10**30, 0, "2026-01-01T00:00:00+00:00", str(uuid.uuid4())]).encode())
+    for bad in ["not-a-cursor", forged.decode(), base64.urlsafe_b64encode(b'{"a": 1, "b": 2, "c": 3, "d": 4}').decode()]:
+        assert [c.pk for c in queue.queue_page(user=dermatologist, cursor=bad, size=3).object_list] == [
+            c.pk for c in everything[:3]
+        ]
 
 
 def test_next_link_keeps_the_filters(dermatologist_client, make, world, monkeypatch):
