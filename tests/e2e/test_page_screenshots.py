@@ -48,8 +48,10 @@ def _pages(world):
     return {
         "staff": {"patients": "/patients/", "patient-new": "/patients/new/", "patient-edit": f"{patient.get_absolute_url()}edit/",
                   "case-new": f"{patient.get_absolute_url()}cases/new/", "case-edit": f"{case.get_absolute_url()}edit/",
-                  "histology": f"/review/cases/{case.public_id}/histology/", **common},
-        "dermatologist": {"queue": "/review/", "review": f"/review/cases/{case.public_id}/", "performance": "/reports/performance/",
+                  "histology": f"/review/cases/{case.public_id}/histology/", "attention": "/attention/", **common},
+        "dermatologist": {"queue": "/review/", "queue-filtered": "/review/?flag=none&risk=low&waiting_days=3",
+                          "my-reviews": "/review/mine/", "reviewed": "/review/reviewed/",
+                          "review": f"/review/cases/{case.public_id}/", "performance": "/reports/performance/",
                           "patients": "/patients/", **common},
         "admin": {"admin": "/admin/", "performance": "/reports/performance/", "audit": "/admin/audit/auditevent/",
                   "users": "/admin/accounts/user/"},

@@ -2,7 +2,11 @@
 who holds it and reads it without a decision form; the first decides with a plan and the case's headline turns
 from the AI's flag to the decision."""
 
+import os
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 
 from diagnosis.models import ReviewClaim
 from diagnosis.triage import triage_refresh
@@ -14,6 +18,7 @@ from tests.factories import PASSWORD, CaseFactory, DermatologistFactory, Patient
 from tests.images import jpeg_bytes, upload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+SHOTS = Path(os.environ.get("DERM_SCREENSHOTS", Path(settings.BASE_DIR) / "var" / "screenshots"))
 
 
 def _waiting_case(staff):
@@ -60,6 +65,10 @@ def test_claim_decide_with_a_plan_and_see_the_headline_change(page, browser, liv
     assert "Ada Byron is reviewing this case" in claim.inner_text()
     assert claim.get_by_role("button", name="Take over this case").is_visible()
     assert second.get_by_role("button", name="Record review").count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    second.screenshot(path=str(SHOTS / "dermatologist-review-claimed-by-a-colleague.png"), full_page=True)
+    second.goto("/review/")
+    second.screenshot(path=str(SHOTS / "dermatologist-queue-with-a-claim.png"), full_page=True)
     assert ReviewClaim.objects.get(case=case).holder == holder
 
     page.get_by_label("Override with another diagnosis").check()
@@ -76,7 +85,7 @@ def test_claim_decide_with_a_plan_and_see_the_headline_change(page, browser, liv
     assert page.get_by_test_id("headline-text").inner_text() == "Dermatologist: Basal cell carcinoma"
     assert page.get_by_test_id("headline-plan").inner_text() == "Plan: Excision"
     assert page.get_by_test_id("claim").count() == 0  # a reviewed case is nobody's
-    second.reload()
+    second.goto(f"/review/cases/{case.public_id}/")
     assert second.get_by_test_id("claim").count() == 0
     assert second.get_by_test_id("case-headline").get_attribute("data-source") == "decision"
     other.close()
