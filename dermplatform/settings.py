@@ -228,7 +228,8 @@ DERM_AI_RETRY_MAX_DELAY = envint("DERM_AI_RETRY_MAX_DELAY", 45)
 # opened or form sent on the case by its holder), so a case left open on a desk goes back to the colleagues.
 DERM_CLAIM_IDLE_MINUTES = envint("DERM_CLAIM_IDLE_MINUTES", 30)
 # A worker that starts an image's first try also classifies, in the same pass, up to this many images in all
-# whose fresh tasks wait next in the queue (their own deliveries then only acknowledge): 1 turns batching off.
+# whose fresh tasks wait next in the queue (their messages leave the queue once those predictions are committed):
+# 1 turns batching off.
 DERM_AI_BATCH_SIZE = envint("DERM_AI_BATCH_SIZE", 16)
 CELERY_BEAT_SCHEDULE = {
     "requeue-unclassified-images": {

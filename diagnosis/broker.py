@@ -56,17 +56,16 @@ def queued_image_ids(app, queue: str = "inference") -> set[int] | None:
     return ids
 
 
-def next_fresh_image_ids(app, limit: int, queue: str = "inference") -> list[int]:
-    """Ids of the images whose first classify_image message is next in the queue, in delivery order, up to
-    `limit`; only looked at, never taken (each message is acknowledged by its own delivery). [] when the broker
-    is not Redis."""
+def next_fresh_messages(app, limit: int, queue: str = "inference") -> list[tuple[int, str, bytes]]:
+    """(image id, Redis key, raw message) of the first classify_image messages next in the queue, in delivery
+    order, up to `limit`: only looked at, not taken. [] when the broker is not Redis."""
     if limit <= 0:
         return []
     with app.pool.acquire(block=True) as connection:
         if connection.transport.driver_type != "redis":
             return []
         channel = connection.default_channel
-        ids: list[int] = []
+        found: list[tuple[int, str, bytes]] = []
         # kombu pushes on the left and delivers from the right, highest priority (lowest step) first.
         for step in channel.priority_steps:
             key = f"{queue}{channel.sep}{step}" if step else queue
@@ -75,8 +74,20 @@ def next_fresh_image_ids(app, limit: int, queue: str = "inference") -> list[int]
                     image_id = _image_id(raw, fresh_only=True)
                 except (ValueError, KeyError, IndexError, TypeError):
                     continue
-                if image_id is not None and image_id not in ids:
-                    ids.append(image_id)
-            if len(ids) >= limit:
+                if image_id is not None and all(image_id != i for i, _, _ in found):
+                    found.append((image_id, key, raw))
+            if len(found) >= limit:
                 break
-    return ids[:limit]
+    return found[:limit]
+
+
+def messages_drop(app, messages: list[tuple[str, bytes]]) -> None:
+    """Take out of the queue messages whose work is done and committed (images classified along in a batch), so
+    that no worker receives them only to acknowledge. One that a worker took meanwhile is simply not found."""
+    if not messages:
+        return
+    with app.pool.acquire(block=True) as connection:
+        pipe = connection.default_channel.client.pipeline(transaction=False)
+        for key, raw in messages:
+            pipe.lrem(key, 1, raw)
+        pipe.execute()

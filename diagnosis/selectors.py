@@ -90,3 +90,11 @@ def case_headline(*, case) -> dict | None:
         "plan": "",
         "flag": summary["flag"],
     }
+
+
+def images_classified(*, image_ids) -> set[int]:
+    """Those of the images that have a prediction from the active model version."""
+    version = model_version_active()
+    return set(
+        Prediction.objects.filter(image_id__in=list(image_ids), model_version=version).values_list("image_id", flat=True)
+    )

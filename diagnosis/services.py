@@ -91,8 +91,8 @@ def image_classify(*, image_id: int, companion_ids: Sequence[int] = ()) -> Predi
     """Classify a stored image with the active model and record the result (idempotent).
 
     `companion_ids`: images whose first task waits in the queue behind this one. Those that can join (first
-    try, nothing recorded, stored file readable) are classified in the same pass and recorded too: their own
-    deliveries then find the prediction and only acknowledge. The others are left to their own deliveries.
+    try, nothing recorded, stored file readable) are classified in the same pass and recorded too (the task then
+    takes their messages out of the queue). The others are left to their own deliveries.
     """
     image = LesionImage.objects.select_related("case__patient").filter(pk=image_id).first()
     if image is None:

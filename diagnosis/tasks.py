@@ -39,7 +39,7 @@ def classify_image(self, image_id: int) -> str | None:
             return None
         # Only a first try takes companions along: after a failure each image goes alone.
         companions = _waiting_behind(self, image_id) if attempt == 1 else []
-        prediction = services.image_classify(image_id=image_id, companion_ids=companions)
+        prediction = services.image_classify(image_id=image_id, companion_ids=[i for i, _, _ in companions])
     except (OperationalError, InterfaceError) as exc:
         # The database is restarting or failing over: the same task does the whole job again later. Only a try
         # that had started (counted) when the database went away is charged, not the waits; only after minutes
@@ -57,20 +57,37 @@ def classify_image(self, image_id: int) -> str | None:
     except Exception as exc:
         _attempt_failed(self, image_id, repr(exc))
         raise
+    _drop_done(self, companions)
     return str(prediction.public_id) if prediction else None
 
 
-def _waiting_behind(task, image_id: int) -> list[int]:
-    """Images whose first task is next in the queue, to classify in the same pass (a deep queue is drained in
-    batches; an idle worker's single upload goes alone, at no extra cost)."""
+def _waiting_behind(task, image_id: int) -> list[tuple[int, str, bytes]]:
+    """Images whose first task is next in the queue, with their messages, to classify in the same pass (a deep
+    queue is drained in batches; an idle worker's single upload goes alone, at no extra cost)."""
     limit = settings.DERM_AI_BATCH_SIZE - 1
     if limit <= 0 or task.request.is_eager:
         return []
     try:
-        return [i for i in broker.next_fresh_image_ids(task.app, limit + 1) if i != image_id][:limit]
+        return [m for m in broker.next_fresh_messages(task.app, limit + 1) if m[0] != image_id][:limit]
+    except SoftTimeLimitExceeded:
+        raise
     except Exception:  # noqa: BLE001  batching is an optimisation: without a view into the queue, go alone
         logger.warning("could not look into the queue; classifying image %s alone", image_id, exc_info=True)
         return []
+
+
+def _drop_done(task, companions: list[tuple[int, str, bytes]]) -> None:
+    """The messages of the companions now classified (committed) leave the queue: nobody needs to receive them.
+    Best effort: a message left behind only finds its prediction and is acknowledged."""
+    if not companions:
+        return
+    try:
+        done = selectors.images_classified(image_ids=[i for i, _, _ in companions])
+        broker.messages_drop(task.app, [(key, raw) for i, key, raw in companions if i in done])
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:  # noqa: BLE001  the work is stored; only the shortcut is lost
+        logger.warning("could not take classified images' messages out of the queue", exc_info=True)
 
 
 def _attempt_failed(task, image_id: int, error: str) -> None:
