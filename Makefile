@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dermplatform
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run web worker beat test lint migrate demo services bench clean
+.PHONY: install run web worker beat test lint migrate demo services bench bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ bench: install
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DATABASE)'" | grep -q 1 \
 	  || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE $(BENCH_DATABASE)"
 	DJANGO_DEBUG=0 DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) CELERY_BROKER_URL=redis://127.0.0.1:6379/9 $(PY) -m bench
+
+# Load: gunicorn on loopback under locust (sign-in burst, 50 users browsing and uploading for 60 s, three
+# 48-megapixel uploads at once); a few minutes, on the same scratch database.
+bench-load: install
+	$(VENV)/bin/pip install --quiet -e '.[bench]'
+	scripts/ensure-services.sh
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DATABASE)'" | grep -q 1 \
+	  || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE $(BENCH_DATABASE)"
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) CELERY_BROKER_URL=redis://127.0.0.1:6379/9 $(PY) -m bench.load.site
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

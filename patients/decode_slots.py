@@ -7,6 +7,8 @@ A decode that finds every slot busy waits up to DERM_LARGE_DECODE_WAIT seconds, 
 with a message to try again. Small images never wait.
 """
 
+import ctypes
+import ctypes.util
 import fcntl
 import os
 import time
@@ -17,6 +19,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 POLL_SECONDS = 0.05
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+_malloc_trim = getattr(_LIBC, "malloc_trim", None)  # glibc only
+
+
+def _return_memory_to_the_system() -> None:
+    """Hand the decode's freed heap back to the system: glibc keeps it in the process otherwise, and each worker
+    would go on holding its largest decode's worth of memory."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def _slot_files() -> list[Path]:
@@ -44,6 +55,7 @@ def large_decode_slot():
             try:
                 yield
             finally:
+                _return_memory_to_the_system()
                 fcntl.flock(handle, fcntl.LOCK_UN)
                 os.close(handle)
             return
