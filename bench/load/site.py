@@ -33,7 +33,7 @@ BIN = Path(sys.executable).parent
 USERS = 50
 CASES = 10_000
 DURATION = os.environ.get("BENCH_LOAD_DURATION", "60s")
-PASSWORD = "bench-load-password-7"
+PASSWORD = "bench-load-password-7"  # noqa: S105  the bench accounts' password, on a scratch database
 GUNICORN_WORKERS = 3
 
 
@@ -105,7 +105,7 @@ class Server:
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, "DJANGO_DEBUG": "0", "PYTHONWARNINGS": "ignore:No directory at", **env}
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603  our own gunicorn
             [str(BIN / "gunicorn"), "dermplatform.wsgi", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(GUNICORN_WORKERS), "--timeout", "120", "--log-level", "warning"],
             cwd=ROOT, env=full_env,
@@ -151,7 +151,8 @@ def signed_in_session(url: str, username: str):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     answer = session.post(f"{url}/accounts/login/", timeout=120, allow_redirects=False,
                           data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
-    assert answer.status_code == 302 and "/login/" not in answer.headers["Location"], (username, answer.status_code)
+    if answer.status_code != 302 or "/login/" in answer.headers["Location"]:
+        raise RuntimeError(f"{username} could not sign in: {answer.status_code}")
     return session
 
 
@@ -170,7 +171,8 @@ def sign_in_burst(server, accounts) -> dict:
     def keep_loading():
         while not stop.is_set():
             started = time.perf_counter()
-            assert probe.get(f"{server.url}/patients/", timeout=120).status_code == 200
+            if probe.get(f"{server.url}/patients/", timeout=120).status_code != 200:
+                raise RuntimeError("the patient list failed during the burst")
             latencies.append(time.perf_counter() - started)
 
     quiet = []
@@ -202,7 +204,8 @@ def run_sign_in_bursts(accounts) -> None:
     User.objects.filter(username__in=names).update(password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
     with Server() as server:
         pbkdf2 = sign_in_burst(server, accounts["staff"])
-        assert User.objects.get(username=names[0]).password.startswith("argon2$argon2id$")  # upgraded on sign-in
+        if not User.objects.get(username=names[0]).password.startswith("argon2$argon2id$"):
+            raise RuntimeError("the first burst should have upgraded the hashes to Argon2id")
         argon2 = sign_in_burst(server, accounts["staff"])
     print(f"\n1. {USERS} sign-ins at once; the patient list loaded meanwhile by a signed-in user "
           f"({GUNICORN_WORKERS} gunicorn sync workers)")
@@ -221,7 +224,7 @@ def run_browsing(accounts) -> int:
         users_file = Path(folder) / "users.json"
         users_file.write_text(json.dumps({"staff": accounts["staff"], "dermatologist": accounts["dermatologist"]}))
         prefix = Path(folder) / "locust"
-        subprocess.run(
+        subprocess.run(  # noqa: S603  our own locust
             [str(BIN / "locust"), "-f", str(ROOT / "bench" / "load" / "locustfile.py"), "--headless",
              "--users", str(USERS), "--spawn-rate", str(USERS), "--run-time", DURATION, "--host", server.url,
              "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"],
@@ -283,7 +286,7 @@ def large_uploads(server, cases, photo) -> dict:
     sampler = threading.Thread(target=sample)
     sampler.start()
     started = time.perf_counter()
-    senders = [threading.Thread(target=send, args=(s, c)) for s, c in zip(sessions, cases)]
+    senders = [threading.Thread(target=send, args=(s, c)) for s, c in zip(sessions, cases, strict=True)]
     for thread in senders:
         thread.start()
     for thread in senders:
