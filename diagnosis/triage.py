@@ -85,10 +85,10 @@ def triage_refresh(*, case_ids, triage_model=CaseTriage, case_model=Case, **mode
 
 def case_saved(sender, instance, created, raw=False, **kwargs):
     """A case was saved (its status or archive may have changed): a case that now waits for review is placed in
-    the queue, any other leaves it."""
-    if raw or created:
+    the queue, created waiting too (imports, fixtures), and any other leaves it."""
+    if raw:
         return
     if is_waiting(instance.status, instance.archived_at):
         triage_refresh(case_ids=[instance.pk])
-    else:
+    elif not created:
         CaseTriage.objects.filter(case_id=instance.pk, waiting=True).update(waiting=False)
