@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from dermplatform.read_only_admin import ReadOnlyAdmin
+
 from .models import ClassificationJob, ModelVersion, Prediction, Review
 
 
@@ -29,19 +31,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         self.message_user(request, "Active model changed; new uploads use it.")
 
 
-class ImmutableAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Prediction)
-class PredictionAdmin(ImmutableAdmin):
+class PredictionAdmin(ReadOnlyAdmin):
     list_display = [
         "public_id", "image", "mel_flag", "malignant_flag", "assessable", "top_class", "confidence", "malignancy_risk",
         "model_version", "created_at",
@@ -60,12 +51,12 @@ class PredictionAdmin(ImmutableAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(ImmutableAdmin):
+class ReviewAdmin(ReadOnlyAdmin):
     list_display = ["case", "reviewer", "decision", "diagnosis", "ai_diagnosis", "created_at"]
     list_filter = ["decision", "diagnosis"]
 
 
 @admin.register(ClassificationJob)
-class ClassificationJobAdmin(ImmutableAdmin):
+class ClassificationJobAdmin(ReadOnlyAdmin):
     list_display = ["image", "queued_at", "times_queued", "attempts", "failed_at", "failure_reason"]
     list_filter = [("failed_at", admin.EmptyFieldListFilter)]

@@ -1,22 +1,16 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
+from dermplatform.read_only_admin import ReadOnlyAdmin
+
 from .models import Case, LesionImage, Patient
 
 
-class ClinicalRecordAdmin(admin.ModelAdmin):
+class ClinicalRecordAdmin(ReadOnlyAdmin):
     """Clinical records are read here, never written: changes go through the pages and the API, whose services
     check the clinic, keep the case's state consistent and leave an audit event. (Edited here, a patient could
-    move to another clinic, or a case be "Reviewed" with no review.)"""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # archived with a reason, never deleted
+    move to another clinic, or a case be "Reviewed" with no review.) Records are archived with a reason, never
+    deleted; image bytes and their hashes are evidence."""
 
 # Stored files are shown through the access-checked views, never their storage URL: the database storage has
 # none, and an S3 URL would be public.
@@ -55,21 +49,10 @@ class CaseAdmin(ClinicalRecordAdmin):
 
 
 @admin.register(LesionImage)
-class LesionImageAdmin(admin.ModelAdmin):
-    """Image bytes and their hashes are evidence: read-only here."""
-
+class LesionImageAdmin(ClinicalRecordAdmin):
     list_display = ["public_id", "case", "content_type", "width", "height", "uploaded_at"]
     exclude = sorted(FILE_FIELDS)
     readonly_fields = [f.name for f in LesionImage._meta.fields if f.name not in FILE_FIELDS] + ["preview", "original"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Thumbnail")
     def preview(self, image):

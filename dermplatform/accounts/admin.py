@@ -7,6 +7,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
+from dermplatform.read_only_admin import NoAddOrChangeAdmin
+
 from .models import Clinic, User
 from .services import sign_in_unlock
 from .tokens import tokens_revoke
@@ -72,7 +74,7 @@ admin.site.unregister(AuthToken)
 
 
 @admin.register(AuthToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(NoAddOrChangeAdmin):
     """API tokens by user, creation and expiry: never their key, digest or key prefix. Admins revoke them (delete);
     a token is only ever issued to its own user, through /api/token/."""
 
@@ -85,12 +87,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -116,7 +112,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.revoke(request, queryset)
 
 
-class _DeviceAdmin(admin.ModelAdmin):
+class _DeviceAdmin(NoAddOrChangeAdmin):
     """Two-factor devices by user: never their key or codes. Deleting one is how an admin resets a lost device."""
 
     list_display = ["user", "name", "confirmed"]
@@ -124,12 +120,6 @@ class _DeviceAdmin(admin.ModelAdmin):
     search_fields = ["user__username"]
     fields = ["user", "name", "confirmed"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 for _model in (TOTPDevice, StaticDevice):

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from dermplatform.read_only_admin import ReadOnlyAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read and filter only: the trail is append-only."""
 
     list_display = ["at", "username", "clinic", "action", "object_type", "object_id", "outcome", "status_code",
@@ -14,12 +16,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ["clinic"]
     show_full_result_count = False  # counting a long trail on every page is slow
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
