@@ -1,4 +1,4 @@
-// The heat-map as an overlay on its image, with on/off and opacity controls.
+// The heat-map as an overlay on its image, with on/off and opacity controls, zoom and pan (zoom_pan.js).
 //
 // The heat-map is drawn on the image as the model saw it: turned upright to the model's orientation (a quarter
 // turn counter-clockwise when the orientations differ), scaled to cover the model's input and centre-cropped
@@ -33,10 +33,14 @@ function build(viewer) {
   const figure = overlay.closest("figure");
   const stage = document.createElement("div");
   stage.className = "viewer-stage";
+  // Image and heat-map move together in one box: they stay registered at every zoom.
+  const content = document.createElement("div");
   base.classList.add("viewer-base");
   overlay.classList.add("viewer-overlay");
-  stage.append(base, overlay);
+  content.append(base, overlay);
+  stage.append(content);
   figure.prepend(stage);
+  const zoom = globalThis.zoomPan.attach(stage, content, { label: "Image and heat-map" });
 
   const toggle = Object.assign(document.createElement("input"), { type: "checkbox", checked: true });
   toggle.dataset.testid = "heatmap-toggle";
@@ -52,7 +56,7 @@ function build(viewer) {
   opacity.addEventListener("input", apply);
   const controls = document.createElement("div");
   controls.className = "viewer-controls";
-  controls.append(control("Heat-map", toggle), control("Opacity", opacity));
+  controls.append(control("Heat-map", toggle), control("Opacity", opacity), zoom.controls);
   figure.append(controls);
   place(base, overlay, stage);
   apply();

@@ -1,5 +1,6 @@
 """Each main page, as each role, in a real browser: a full-page screenshot of it is kept under var/screenshots/
-(DERM_SCREENSHOTS to put them elsewhere; git ignores var/) for a person to look at, at desktop width and at 390 px;
+(DERM_SCREENSHOTS to put them elsewhere; git ignores var/) for a person to look at, at desktop width and at 390 px
+(the case page also with its image viewer zoomed in);
 any browser console error, failed page load, uncaught script error or sideways scroll fails the test."""
 
 import datetime
@@ -58,6 +59,15 @@ def _pages(world):
     }
 
 
+def _screenshot_zoomed(page, path):
+    """The case page with its image viewer zoomed in twice (the heat-map over the image, both enlarged)."""
+    page.wait_for_selector("[data-viewer-ready]")
+    for _ in range(2):
+        page.get_by_test_id("zoom-in").first.click()
+    assert page.get_by_test_id("zoom-level").first.inner_text() == "225%"
+    page.screenshot(path=str(path), full_page=True)
+
+
 @pytest.mark.parametrize("role", ["staff", "dermatologist", "admin"])
 def test_screenshot_every_page_without_console_errors(browser, live_server, world, role):
     user = {"staff": world["staff"], "dermatologist": world["derm"], "admin": AdminFactory()}[role]
@@ -82,6 +92,8 @@ def test_screenshot_every_page_without_console_errors(browser, live_server, worl
                 path = SHOTS / f"{role}-{re.sub(r'[^a-z0-9-]', '-', name)}-{label}.png"
                 page.screenshot(path=str(path), full_page=True)
                 assert path.stat().st_size > 1000
+                if name == "case" and page.locator("[data-heatmap-viewer]").count():
+                    _screenshot_zoomed(page, SHOTS / f"{role}-case-zoomed-{label}.png")
                 overflow = page.evaluate("document.documentElement.scrollWidth") - width
                 if overflow > 0:
                     wide = page.evaluate("""w => Array.from(document.querySelectorAll('main *')).filter(e => e.getBoundingClientRect().right > w && !e.closest('.table-scroll')).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""", width)
