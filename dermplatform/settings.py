@@ -6,6 +6,7 @@ CELERY_BROKER_URL to PostgreSQL and Redis. DJANGO_PRODUCTION=1 turns on the
 hardened configuration and refuses an insecure one.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "dermplatform.middleware.PageLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers a sign-in refused while every password-hashing slot is busy: 429 "try again", never a 5xx.
+    "dermplatform.accounts.views.SignInBusyMiddleware",
     # Answers a locked-out sign-in with the lockout page; last, as django-axes requires.
     "axes.middleware.AxesMiddleware",
 ]
@@ -120,10 +123,17 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 # Argon2id first (dermplatform.accounts.hashers); the others only check hashes stored before and are replaced.
 PASSWORD_HASHERS = [
     "dermplatform.accounts.hashers.Argon2idPasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "dermplatform.accounts.hashers.PBKDF2PasswordHasher",
+    "dermplatform.accounts.hashers.PBKDF2SHA1PasswordHasher",
+    "dermplatform.accounts.hashers.ScryptPasswordHasher",
 ]
+# Passwords are hashed at most DERM_SIGN_IN_SLOTS at once on the machine, across web workers (default: the cores
+# less one, so a burst of sign-ins leaves a core to the other pages; 0: no limit). A check that finds every slot
+# busy waits up to DERM_SIGN_IN_WAIT seconds, at most DERM_SIGN_IN_WAITING of them at a time (each holds a web
+# worker); past that, sign-in answers 429 "busy, try again" (dermplatform.accounts.hashing_slots).
+DERM_SIGN_IN_SLOTS = envint("DERM_SIGN_IN_SLOTS", max(1, len(os.sched_getaffinity(0)) - 1))
+DERM_SIGN_IN_WAITING = envint("DERM_SIGN_IN_WAITING", max(1, DERM_SIGN_IN_SLOTS))
+DERM_SIGN_IN_WAIT = envint("DERM_SIGN_IN_WAIT", 3)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -13,10 +13,15 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dermplatform.audit.models import Action, Outcome
+from dermplatform.audit.services import event_record
+
+from .hashing_slots import RETRY_AFTER_SECONDS, SignInBusy
 from .sessions import seconds_left
 from .tokens import AuthToken, token_issue, tokens_revoke
 from .two_factor import code_check, two_factor_required
 
+BUSY_MESSAGE = "The server is busy signing in other people. Please try again in a few seconds."
 LOCKED_OUT_MESSAGE = (
     "Too many failed sign-in attempts: sign-in is locked for {minutes} minutes. "
     "An administrator can unlock the account sooner."
@@ -47,6 +52,42 @@ def locked_out(request, original_response=None, credentials=None):
     return render(request, "registration/locked_out.html", {"message": locked_out_message()}, status=status)
 
 
+def sign_in_busy(request):
+    """Every password-hashing slot was busy: 429 with Retry-After, JSON for the API, a page for people. No password
+    was checked (so django-axes counts no failure); the refusal is audited."""
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated  # a password change
+    event_record(
+        action=Action.SIGN_IN_BUSY,
+        actor=user if signed_in else None,
+        username="" if signed_in else str(request.POST.get("username", "")),
+        outcome=Outcome.REFUSED,
+        status_code=429,
+    )
+    if request.path_info.startswith("/api/"):
+        response = JsonResponse({"errors": [BUSY_MESSAGE]}, status=429)
+    else:
+        response = render(request, "registration/sign_in_busy.html",
+                          {"message": BUSY_MESSAGE, "again": request.get_full_path()}, status=429)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class SignInBusyMiddleware:
+    """Turns SignInBusy, raised by a password hasher wherever a password is checked or set, into sign_in_busy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, SignInBusy):
+            return sign_in_busy(request)
+        return None
+
+
 class TokenInput(AuthTokenSerializer):
     otp_token = serializers.CharField(
         required=False, allow_blank=True, write_only=True,
@@ -57,12 +98,17 @@ class TokenInput(AuthTokenSerializer):
 _TokenOutput = inline_serializer(
     "IssuedToken", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
 )
+_SignInRefused = OpenApiResponse(
+    inline_serializer("SignInRefused", {"errors": serializers.ListField(child=serializers.CharField())}),
+    description="Sign-in locked after repeated failures, or the server busy with other sign-ins (try again after "
+    "the Retry-After header's seconds).",
+)
 
 
 class TokenApi(APIView):
     """A token for a user name and password, valid for DERM_API_TOKEN_HOURS (its expiry is in the answer).
     After repeated failures for a user name, or from one address, sign-in is locked for a while (429), here as on
-    the sign-in page."""
+    the sign-in page. While the server is busy hashing other sign-ins' passwords it answers 429 with Retry-After."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -74,7 +120,7 @@ class TokenApi(APIView):
         kwargs.setdefault("context", {"request": self.request, "view": self})
         return self.serializer_class(*args, **kwargs)
 
-    @extend_schema(request=TokenInput, responses={200: _TokenOutput})
+    @extend_schema(request=TokenInput, responses={200: _TokenOutput, 429: _SignInRefused})
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():

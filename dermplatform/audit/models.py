@@ -47,6 +47,7 @@ class Action(models.TextChoices):
     CLAIM_RELEASE = "claim.release", "Released claim"
     SIGN_IN = "auth.sign_in", "Signed in"
     SIGN_IN_FAILED = "auth.sign_in_failed", "Failed sign-in"
+    SIGN_IN_BUSY = "auth.sign_in_busy", "Sign-in refused: server busy, no password checked"
     SIGN_OUT = "auth.sign_out", "Signed out"
     LOCKED_OUT = "auth.locked_out", "Locked out"
     UNLOCKED = "auth.unlocked", "Unlocked"

@@ -2,8 +2,6 @@
 another process holds the slot a large upload waits, then is refused with "try again" and nothing stored; small
 images never wait; a freed slot (or a dead holder) lets the next one through."""
 
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,17 +11,11 @@ from patients.imaging import clean_image
 from patients.models import LesionImage
 from tests.factories import CaseFactory, PatientFactory
 from tests.images import jpeg_bytes, upload
+from tests.slot_holder import slot_hold, slot_held
 
 pytestmark = pytest.mark.django_db
 
 LARGE, SMALL = jpeg_bytes(size=(400, 300), seed=1), jpeg_bytes(size=(200, 150), seed=2)
-HOLDER = """
-import fcntl, os, sys, time
-handle = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.flock(handle, fcntl.LOCK_EX)
-print("held", flush=True)
-time.sleep(float(sys.argv[2]))
-"""
 
 
 @pytest.fixture
@@ -32,18 +24,14 @@ def limits(settings, tmp_path):
     settings.DERM_LARGE_DECODE_PIXELS = 100_000  # 400×300 is large, 200×150 is not
     settings.DERM_LARGE_DECODE_SLOTS = 1
     settings.DERM_LARGE_DECODE_WAIT = 1
-    return tmp_path / "decode-slots" / "slot-0.lock"
+    return tmp_path / "slots" / "large-decode" / "slot-0.lock"
 
 
 @pytest.fixture
 def other_process_holds_the_slot(limits):
     """Another process (a web worker, say) decoding a large image for the next few seconds."""
-    limits.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(limits), "4"], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
-    yield holder
-    holder.kill()
-    holder.wait()
+    with slot_held(limits, 4) as holder:
+        yield holder
 
 
 def test_a_large_decode_waits_for_the_slot_then_is_refused(other_process_holds_the_slot):
@@ -62,9 +50,7 @@ def test_the_slot_is_free_again_when_its_holder_dies(other_process_holds_the_slo
 
 def test_a_large_decode_goes_through_once_the_holder_finishes(limits, settings):
     settings.DERM_LARGE_DECODE_WAIT = 10
-    limits.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(limits), "1"], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
+    holder = slot_hold(limits, 1)
     started = time.monotonic()
     assert clean_image(LARGE, "big.jpg").width == 400
     assert time.monotonic() - started >= 0.5
