@@ -45,3 +45,23 @@ def test_upscaled_model_keeps_backbone_and_image_head():
     probs = np.asarray(model(np.zeros((2, 150, 200, 3), np.float32), training=False))
     assert probs.shape == (2, 7)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    from ml.accelerated_training import learning_rate
+
+    rates = [learning_rate(step, peak=2e-4, warmup_steps=10, total_steps=100) for step in range(100)]
+    assert rates[0] == pytest.approx(2e-5)
+    assert rates[9] == pytest.approx(2e-4)
+    assert all(a >= b for a, b in zip(rates[9:], rates[10:], strict=False))
+    assert learning_rate(100, peak=2e-4, warmup_steps=10, total_steps=100) == pytest.approx(0.0)
+    assert learning_rate(55, peak=2e-4, warmup_steps=10, total_steps=100) == pytest.approx(1e-4)
+
+
+def test_epochs_that_fit_the_budget():
+    from ml.accelerated_training import epochs_that_fit
+
+    # 480 s budget, 100 s gone after 2 epochs, 22 s an epoch, one epoch held back: 16 more fit.
+    assert epochs_that_fit(480, 100, 22, done=2, ceiling=40, reserve_s=22) == 18
+    assert epochs_that_fit(480, 100, 22, done=2, ceiling=10, reserve_s=22) == 10
+    assert epochs_that_fit(480, 500, 22, done=3, ceiling=40) == 3
