@@ -64,6 +64,8 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "diagnosis_api:reviews_made": {"GET": (A.REVIEW_LIST, "")},
     "reports_api:case_pdf": {"GET": (A.REPORT_PDF, "case")},
     "reports_api:case_fhir": {"GET": (A.REPORT_FHIR, "case")},
+    "reports_api:clinic_cases_csv": {"GET": (A.CASES_EXPORT, "")},
+    "reports_api:performance": {"GET": (A.PERFORMANCE_VIEW, "")},
     "diagnosis_api:case_claim": {
         "GET": (A.CASE_VIEW, "case"), "POST": (A.CLAIM_TAKE, "case"), "DELETE": (A.CLAIM_RELEASE, "case"),
     },

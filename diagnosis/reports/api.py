@@ -1,18 +1,23 @@
-"""Reports through the API: the case's PDF and FHIR R4 bundle. Staff and dermatologists of the case's clinic
-(patients.api's ClinicalApiPermission), another clinic's case is not found (404), admins 403, anonymous 401."""
+"""Reports through the API: the case's PDF and FHIR R4 bundle (staff and dermatologists of the case's clinic, by
+patients.api's ClinicalApiPermission: another clinic's case is not found (404), admins 403, anonymous 401); the
+clinic's CSV export and real-world performance (its dermatologists, and admins for any clinic, as on the pages)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
 from patients import selectors as patient_selectors
 from patients.api.views import ClinicalApi
 
-from rest_framework.response import Response
-
+from ..api.permissions import ClinicReportsApiPermission
+from ..performance import performance_by_version
+from . import selectors as report_selectors
 from .content import case_report
 from .fhir import case_report_bundle
-from .responses import case_pdf_response
+from .responses import case_pdf_response, clinic_cases_csv_response
+from .serializers import PerformanceSerializer
 
 
 class PdfRenderer(BaseRenderer):
@@ -27,14 +32,17 @@ class PdfRenderer(BaseRenderer):
         return data  # never reached: the view returns the bytes itself, and errors are rendered as JSON
 
 
-class CasePdfApi(ClinicalApi):
-    renderer_classes = [JSONRenderer, PdfRenderer]
+class JsonErrorsMixin:
+    """Errors (400, 401, 403, 404) are JSON even when the client asked for a document."""
 
     def handle_exception(self, exc):
-        # Errors (401, 403, 404) are JSON even when the client asked for a PDF.
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
+
+
+class CasePdfApi(JsonErrorsMixin, ClinicalApi):
+    renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(
         operation_id="cases_report_pdf",
@@ -79,3 +87,94 @@ class CaseFhirApi(ClinicalApi):
         case = patient_selectors.case_get(user=request.user, public_id=public_id)
         bundle = case_report_bundle(case_report(case=case, user=request.user), absolute=request.build_absolute_uri)
         return Response(bundle)
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets clients ask for text/csv; the view streams the export itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data  # never reached: the view returns the stream itself, and errors are rendered as JSON
+
+
+class ClinicReportInput(serializers.Serializer):
+    # Bounded: the id is compared with a bigint column.
+    clinic = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+    class Meta:
+        ref_name = "ClinicReportInput"
+
+
+CLINIC_PARAMETER = OpenApiParameter(
+    "clinic", int, description="Administrators: one clinic's figures (all clinics without it). For a dermatologist, "
+    "another clinic's id leaves nothing: they only ever see their own clinic.",
+)
+
+
+class ClinicReportApi(ClinicalApi):
+    permission_classes = [ClinicReportsApiPermission]
+    Input = ClinicReportInput
+
+    def report_query(self, request) -> dict:
+        query = self.Input(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+    def report_cases(self, request, query):
+        return report_selectors.report_cases(user=request.user, clinic_id=query.get("clinic"))
+
+
+class ClinicCasesCsvApi(JsonErrorsMixin, ClinicReportApi):
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(
+        operation_id="reports_cases_csv",
+        parameters=[CLINIC_PARAMETER],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The export (attachment).")},
+        description=(
+            "The clinic's cases, decisions and outcomes as CSV, for audit, one line per case: pseudonymous ids of "
+            "the case, lesion and patient, visit date, body site, status, the AI's opinion (model, flag, most likely "
+            "class, P(melanoma), malignancy risk), the dermatologist's decision and plan, the histology, and whether "
+            "the AI agreed with each. No name, record number, birth date, notes or laboratory reference. "
+            "The clinic's dermatologists, and administrators (every clinic, or `clinic`)."
+        ),
+    )
+    def get(self, request):
+        return clinic_cases_csv_response(self.report_cases(request, self.report_query(request)))
+
+
+class PerformanceInput(ClinicReportInput):
+    model_version = serializers.RegexField(r"^[0-9a-f]{64}$", required=False, help_text="SHA-256 of the version's model file.")
+
+    class Meta:
+        ref_name = "PerformanceInput"
+
+
+class PerformanceApi(ClinicReportApi):
+    Input = PerformanceInput
+
+    @extend_schema(
+        operation_id="reports_performance",
+        parameters=[
+            CLINIC_PARAMETER,
+            OpenApiParameter("model_version", str, description="Only this model version (SHA-256 of its model file)."),
+        ],
+        responses=PerformanceSerializer,
+        description=(
+            "The AI's real-world performance on the clinic's patients, per model version, as on the performance "
+            "page: agreement of its most likely class with the dermatologist's decision in force, sensitivity and "
+            "specificity of its melanoma flag against histology (each with its 95 % Wilson interval), per class and "
+            "per month of visit, and the confusion matrices. Archived cases are left out. The clinic's "
+            "dermatologists, and administrators (every clinic, or `clinic`)."
+        ),
+    )
+    def get(self, request):
+        query = self.report_query(request)
+        figures = performance_by_version(self.report_cases(request, query))
+        if "model_version" in query:
+            figures = [f for f in figures if f.version.sha256 == query["model_version"]]
+        scope = report_selectors.report_scope(user=request.user, clinic_id=query.get("clinic"))
+        return Response(PerformanceSerializer({"scope": scope, "versions": figures}).data)

@@ -1,20 +1,17 @@
 """Report pages: thin views; scoping by the selectors (visible_to), auditing by the audit middleware's routes."""
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dermplatform.accounts.models import Clinic, Role
 from dermplatform.accounts.permissions import role_required
 from patients import selectors as patient_selectors
-from patients.models import Case
 
 from ..performance import performance_by_version
-from . import csv_export
-
+from . import selectors as report_selectors
 from .content import case_report
-from .responses import case_pdf_response
+from .responses import case_pdf_response, clinic_cases_csv_response
 
 # Who reads a case reads its report: the clinic's staff and dermatologists.
 CASE_READERS = (Role.STAFF, Role.DERMATOLOGIST)
@@ -31,32 +28,28 @@ def case_pdf(request, public_id):
 CLINIC_REVIEWERS = (Role.DERMATOLOGIST, Role.ADMIN)
 
 
-def _clinic_cases(request):
-    """The cases the user may see (visible_to), narrowed to one clinic by ?clinic= (admins see every clinic)."""
-    cases = Case.objects.visible_to(request.user)
+def _clinic_id(request) -> int | None:
+    """?clinic= (admins choose among every clinic; see report_cases); anything but a clinic id is not found."""
     clinic = request.GET.get("clinic", "")
-    if clinic:
-        if not clinic.isdigit():
-            raise Http404("No such clinic.")
-        cases = cases.filter(patient__clinic_id=int(clinic))
-    return cases
+    if not clinic:
+        return None
+    if not (clinic.isascii() and clinic.isdigit() and len(clinic) <= 18):
+        raise Http404("No such clinic.")
+    return int(clinic)
 
 
 @require_GET
 @role_required(*CLINIC_REVIEWERS)
 def clinic_cases_csv(request):
-    response = StreamingHttpResponse(csv_export.clinic_cases_csv(_clinic_cases(request)), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.csv"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return clinic_cases_csv_response(report_selectors.report_cases(user=request.user, clinic_id=_clinic_id(request)))
 
 
 @require_GET
 @role_required(*CLINIC_REVIEWERS)
 def performance(request):
     """Real-world performance of the AI on the clinic's patients, one model version at a time."""
-    figures = performance_by_version(_clinic_cases(request))
+    clinic_id = _clinic_id(request)
+    figures = performance_by_version(report_selectors.report_cases(user=request.user, clinic_id=clinic_id))
     chosen = request.GET.get("version", "")
     current = next((f for f in figures if str(f.version.pk) == chosen), figures[0] if figures else None)
     context = {
@@ -64,8 +57,6 @@ def performance(request):
         "current": current,
         "clinics": Clinic.objects.order_by("name") if request.user.role == Role.ADMIN else None,
         "clinic": request.GET.get("clinic", ""),
-        "scope": request.user.clinic or "all clinics",
+        "scope": report_selectors.report_scope(user=request.user, clinic_id=clinic_id),
     }
-    if context["clinics"] is not None and context["clinic"]:
-        context["scope"] = next((c for c in context["clinics"] if str(c.pk) == context["clinic"]), "")
     return render(request, "diagnosis/performance.html", context)

@@ -1,4 +1,5 @@
-"""The OpenAPI schema fuzzed with schemathesis (Hypothesis), signed in with an API token as clinic staff, with
+"""The OpenAPI schema fuzzed with schemathesis (Hypothesis), signed in with an API token as clinic staff (and, for
+the operations that refuse staff, again as the clinic's dermatologist), with
 real records of the user's own clinic and of another clinic in play: no answer is a server error, every status
 code, content type and body is documented, another clinic's records are never found. Bounded: a few examples per
 operation, about half a minute in all."""
@@ -28,16 +29,20 @@ pytestmark = pytest.mark.django_db
 # express (a future birth date, bytes that are no image, writes to an archived record), answered 400 as documented.
 CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance)
 EXAMPLES = 8
+REVIEWER_PATHS = ("/api/reports/", "/api/review-queue/", "/api/reviews/")
 OBJECT_OF_PATH = {"/api/patients/": "patient", "/api/cases/": "case", "/api/images/": "image", "/api/predictions/": "prediction"}
 
 
 @pytest.fixture
 def worlds(clinic, other_clinic):
     own_staff, other_staff = StaffFactory(clinic=clinic), StaffFactory(clinic=other_clinic)
-    own = clinical_world(staff=own_staff, dermatologist=DermatologistFactory(clinic=clinic), capture_on_commit=contextlib.nullcontext)
+    own_dermatologist = DermatologistFactory(clinic=clinic)
+    own = clinical_world(staff=own_staff, dermatologist=own_dermatologist, capture_on_commit=contextlib.nullcontext)
     other = clinical_world(staff=other_staff, dermatologist=DermatologistFactory(clinic=other_clinic), capture_on_commit=contextlib.nullcontext)
     _, token = AuthToken.objects.create(user=own_staff)
-    return {"own": own, "other": other, "headers": {"Authorization": f"Token {token}"}, "requests": 0}
+    _, reviewer_token = AuthToken.objects.create(user=own_dermatologist)
+    return {"own": own, "other": other, "headers": {"Authorization": f"Token {token}"},
+            "reviewer_headers": {"Authorization": f"Token {reviewer_token}"}, "requests": 0}
 
 
 @pytest.fixture
@@ -59,6 +64,10 @@ def _object_type(path: str) -> str | None:
 def _exercise(case, worlds) -> None:
     worlds["requests"] += 1
     case.call_and_validate(headers=worlds["headers"], checks=CHECKS)
+    if case.path.startswith(REVIEWER_PATHS):
+        # Refused to staff (403): fuzzed again as the clinic's dermatologist, who reads them.
+        worlds["requests"] += 1
+        case.call_and_validate(headers=worlds["reviewer_headers"], checks=CHECKS)
     kind = _object_type(case.path)
     if kind is None or "public_id" not in (case.path_parameters or {}):
         return

@@ -195,3 +195,65 @@ def test_session_writes_need_the_csrf_token(staff, patient):
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert db_state() == before
+
+
+# The clinic's reports (tests/unit/reports/test_reports_api.py): as on their pages, the clinic's dermatologists and
+# platform admins; "other" asks for the other clinic by ?clinic=, which an admin may choose and a dermatologist
+# cannot reach (the answer is empty). An admin reaches the API by a token (issued only with the second factor);
+# an admin's session without the second factor is refused.
+CLINIC_REPORTS = {"clinic cases csv": "/api/reports/cases.csv", "performance": "/api/reports/performance/"}
+REPORT_ROLES = ["staff", "dermatologist", "admin", "admin without second factor", "anonymous"]
+
+
+def _report_client(request, api, role):
+    from knox.models import AuthToken
+
+    if role == "anonymous":
+        return api
+    if role == "admin":
+        _, key = AuthToken.objects.create(user=request.getfixturevalue("admin_user"))
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return api
+    api.force_login(request.getfixturevalue("admin_user" if role.startswith("admin") else role))
+    if role == "admin without second factor":
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        session = api.session  # signed in with the password only: the session names no verified device
+        del session[DEVICE_ID_SESSION_KEY]
+        session.save()
+    return api
+
+
+def _body(response) -> str:
+    return b"".join(response.streaming_content if response.streaming else [response.content]).decode()
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("role", REPORT_ROLES)
+@pytest.mark.parametrize("name", sorted(CLINIC_REPORTS))
+def test_clinic_reports_permission_matrix(request, api, objects, name, role, target):
+    from tests.clinical_world import add_prediction
+
+    for image in (objects["own"]["image"], objects["other"]["image"]):
+        add_prediction(image)
+    clinic = objects[target]["patient"].clinic_id
+    before = db_state()
+    response = _report_client(request, api, role).get(CLINIC_REPORTS[name], {"clinic": clinic})
+    assert db_state() == before
+    expected = {"anonymous": 401, "staff": 403, "admin without second factor": 403}.get(role, 200)
+    assert response.status_code == expected, _body(response)[:300]
+    if expected == 401:
+        assert response["WWW-Authenticate"] == "Token"
+    if expected != 200:
+        return
+    assert "no-store" in response["Cache-Control"]
+    reached = role == "admin" or target == "own"  # a dermatologist never reaches the other clinic
+    body = _body(response)
+    if name == "performance":
+        assert sum(version["cases"] for version in response.json()["versions"]) == (1 if reached else 0)
+    else:
+        assert len(body.splitlines()) == (2 if reached else 1)  # the header, and the clinic's one case
+        assert (str(objects[target]["case"].public_id) in body) == reached
+    # Nothing of the clinic not asked for.
+    unasked = objects["own" if target == "other" else "other"]
+    assert not any(str(obj.public_id) in body for obj in unasked.values())

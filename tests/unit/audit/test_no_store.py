@@ -21,7 +21,7 @@ def _url(name, objects):
 def test_every_patient_read_is_no_store(client, staff, dermatologist, classified, name):
     reader = dermatologist if name.startswith(
         ("diagnosis:", "diagnosis_api:review_queue", "diagnosis_api:case_claim", "diagnosis_api:reviews_made",
-         "reports:clinic_", "reports:performance")
+         "reports:clinic_", "reports:performance", "reports_api:clinic_", "reports_api:performance")
     ) else staff
     client.force_login(reader)
     response = client.get(_url(name, classified))
