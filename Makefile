@@ -53,8 +53,8 @@ bench: install
 	  || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE $(BENCH_DATABASE)"
 	DJANGO_DEBUG=0 DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) CELERY_BROKER_URL=redis://127.0.0.1:6379/9 $(PY) -m bench
 
-# Load: gunicorn on loopback under locust (sign-in burst, 50 users browsing and uploading for 60 s, three
-# 48-megapixel uploads at once); a few minutes, on the same scratch database.
+# Load: gunicorn on loopback under locust (sign-in burst, limit off and on; 50 users browsing and uploading for 60 s, three
+# 48-megapixel uploads at once); a few minutes, on the same scratch database. BENCH_LOAD_PHASES=1: the burst only.
 bench-load: install
 	$(VENV)/bin/pip install --quiet -e '.[bench]'
 	scripts/ensure-services.sh

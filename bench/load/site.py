@@ -2,15 +2,17 @@
 (`make bench-load`); needs DATABASE_URL (PostgreSQL, a scratch database) and CELERY_BROKER_URL (Redis).
 
 1. Sign-in burst: 50 people sign in at once while one signed-in user keeps loading the patient list; that
-   page's latency during the burst, with the passwords stored as PBKDF2 (the baseline, as before) and then as
-   Argon2id (what the platform stores now: the first burst upgraded them).
+   page's latency during the burst and the burst's length, with the machine-wide password-hashing limit off (the
+   baseline), with its slots but an unbounded wait, and on as by default (dermplatform.accounts.hashing_slots).
+   A "busy, try again" answer is tried again after its Retry-After, as a person would.
 2. Browsing: 50 locust users (40 staff: patient list, patient, case, uploads of 640×480 JPEGs; 10
    dermatologists: review queue, case review) for 60 s against 10,000 cases waiting for review: requests,
    failures, p50/p95 per page. Exits non-zero on any failure.
 3. Three 48-megapixel uploads at once: peak memory of the web workers with one large-decode slot (the default)
    against three (the baseline: every decode at once).
 
-Tasks the uploads queue stay on the broker (no worker runs here).
+Tasks the uploads queue stay on the broker (no worker runs here). BENCH_LOAD_PHASES=1 runs only the sign-in burst
+(1,2,3 by default).
 """
 
 import csv
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import django
@@ -98,35 +101,11 @@ def seed() -> dict:
 # --- the server --------------------------------------------------------------------------------------------
 
 
-class Server:
-    def __init__(self, **env):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, "DJANGO_DEBUG": "0", "PYTHONWARNINGS": "ignore:No directory at", **env}
-        self.process = subprocess.Popen(  # noqa: S603  our own gunicorn
-            [str(BIN / "gunicorn"), "dermplatform.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(GUNICORN_WORKERS), "--timeout", "120", "--log-level", "warning"],
-            cwd=ROOT, env=full_env,
-        )
+class Gunicorn:
+    """A running gunicorn: its address, and the memory of its workers."""
 
-    def __enter__(self):
-        import requests
-
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=30).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.3)
-        self.__exit__()
-        raise RuntimeError("gunicorn did not start")
-
-    def __exit__(self, *exc):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
+    def __init__(self, process: subprocess.Popen, url: str):
+        self.process, self.url = process, url
 
     def worker_rss_bytes(self) -> int:
         """Resident memory of the master's worker processes together."""
@@ -141,7 +120,43 @@ class Server:
         return total
 
 
-def signed_in_session(url: str, username: str):
+@contextmanager
+def gunicorn(**env):
+    """The platform under gunicorn on a free loopback port, with these settings added to the environment; yields
+    once /healthz answers, and stops it on the way out."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(  # noqa: S603  our own gunicorn
+        [str(BIN / "gunicorn"), "dermplatform.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(GUNICORN_WORKERS), "--timeout", "120", "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "0", "PYTHONWARNINGS": "ignore:No directory at", **env},
+    )
+    server = Gunicorn(process, f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 90
+        while not _healthy(server.url):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.3)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _healthy(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(f"{url}/healthz", timeout=30).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def signed_in_session(url: str, username: str, refusals: list | None = None):
+    """A session signed in through the sign-in page. A "busy, try again" answer (429 with Retry-After) is tried
+    again after the seconds it asks for, as a person would; each is counted in `refusals`."""
     import re
 
     import requests
@@ -149,8 +164,14 @@ def signed_in_session(url: str, username: str):
     session = requests.Session()
     page = session.get(f"{url}/accounts/login/", timeout=60)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = session.post(f"{url}/accounts/login/", timeout=120, allow_redirects=False,
-                          data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
+    while True:
+        answer = session.post(f"{url}/accounts/login/", timeout=120, allow_redirects=False,
+                              data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
+        if answer.status_code != 429 or "Retry-After" not in answer.headers:
+            break
+        if refusals is not None:
+            refusals.append(username)
+        time.sleep(float(answer.headers["Retry-After"]))
     if answer.status_code != 302 or "/login/" in answer.headers["Location"]:
         raise RuntimeError(f"{username} could not sign in: {answer.status_code}")
     return session
@@ -164,9 +185,20 @@ def _percentile(values, q):
 # --- 1. sign-in burst --------------------------------------------------------------------------------------
 
 
+SIGN_IN_LIMITS = (
+    # label, settings: the baseline first; the platform's defaults (cores - 1 slots, as many waiting places) last.
+    ("limit off (baseline)", {"DERM_SIGN_IN_SLOTS": "0"}),
+    ("slots, unbounded wait", {"DERM_SIGN_IN_WAITING": "1000", "DERM_SIGN_IN_WAIT": "120"}),
+    ("slots, no waiting", {"DERM_SIGN_IN_WAITING": "0"}),
+    ("limit on (default)", {}),
+)
+SIGN_IN_ROUNDS = int(os.environ.get("BENCH_SIGN_IN_ROUNDS", "3"))  # bursts per setting, the probe's timings pooled
+
+
 def sign_in_burst(server, accounts) -> dict:
     probe = signed_in_session(server.url, "bench-staff-0")
-    latencies, stop = [], threading.Event()
+    latencies, stop, refusals = [], threading.Event(), []
+    time.sleep(2)  # the previous round's refused sign-ins are done waiting
 
     def keep_loading():
         while not stop.is_set():
@@ -181,9 +213,10 @@ def sign_in_burst(server, accounts) -> dict:
         probe.get(f"{server.url}/patients/", timeout=60)
         quiet.append(time.perf_counter() - started)
     loader = threading.Thread(target=keep_loading)
+    load_before = os.getloadavg()[0]
     loader.start()
     started = time.perf_counter()
-    burst = [threading.Thread(target=signed_in_session, args=(server.url, a["username"])) for a in accounts]
+    burst = [threading.Thread(target=signed_in_session, args=(server.url, a["username"], refusals)) for a in accounts]
     for thread in burst:
         thread.start()
     for thread in burst:
@@ -191,36 +224,55 @@ def sign_in_burst(server, accounts) -> dict:
     burst_seconds = time.perf_counter() - started
     stop.set()
     loader.join()
-    return {"burst_s": burst_seconds, "quiet_p50": statistics.median(quiet), "p50": statistics.median(latencies),
-            "p95": _percentile(latencies, 0.95), "max": max(latencies), "n": len(latencies)}
+    return {"burst_s": burst_seconds, "quiet": quiet, "latencies": latencies, "refusals": len(refusals),
+            "load": (load_before, os.getloadavg()[0])}
+
+
+def _pooled(rounds: list[dict]) -> dict:
+    """The probe's timings of every round together; the median round's burst length; the refusals per round."""
+    latencies = [t for r in rounds for t in r["latencies"]]
+    return {"burst_s": statistics.median(r["burst_s"] for r in rounds),
+            "quiet_p50": statistics.median(t for r in rounds for t in r["quiet"]),
+            "p50": statistics.median(latencies), "p95": _percentile(latencies, 0.95), "max": max(latencies),
+            "n": len(latencies), "refusals": statistics.mean(r["refusals"] for r in rounds),
+            "load": (rounds[0]["load"][0], rounds[-1]["load"][1])}
 
 
 def run_sign_in_bursts(accounts) -> None:
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
 
     from dermplatform.accounts.models import User
 
-    names = [a["username"] for a in accounts["staff"]]
-    User.objects.filter(username__in=names).update(password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
-    with Server() as server:
-        pbkdf2 = sign_in_burst(server, accounts["staff"])
-        if not User.objects.get(username=names[0]).password.startswith("argon2$argon2id$"):
-            raise RuntimeError("the first burst should have upgraded the hashes to Argon2id")
-        argon2 = sign_in_burst(server, accounts["staff"])
-    print(f"\n1. {USERS} sign-ins at once; the patient list loaded meanwhile by a signed-in user "
-          f"({GUNICORN_WORKERS} gunicorn sync workers)")
-    print(f"   {'passwords stored as':24} {'burst s':>8} {'list p50 s':>11} {'list p95 s':>11} {'list max s':>11}")
-    for label, result in (("PBKDF2 (baseline)", pbkdf2), ("Argon2id (now)", argon2)):
-        print(f"   {label:24} {result['burst_s']:8.2f} {result['p50']:11.3f} {result['p95']:11.3f} {result['max']:11.3f}")
-    print(f"   patient list when quiet: p50 {pbkdf2['quiet_p50']:.3f} s; ratios now/baseline: burst "
-          f"{argon2['burst_s'] / pbkdf2['burst_s']:.2f}, list p95 {argon2['p95'] / pbkdf2['p95']:.2f}")
+    names = [a["username"] for a in accounts["staff"]] + ["bench-staff-0"]
+    User.objects.filter(username__in=names).update(password=make_password(PASSWORD))  # Argon2id, as stored now
+    results = {}
+    for label, limits in SIGN_IN_LIMITS:
+        with gunicorn(**limits) as server:  # (django.request logs each busy 429 on stderr)
+            results[label] = _pooled([sign_in_burst(server, accounts["staff"]) for _ in range(SIGN_IN_ROUNDS)])
+    print(f"\n1. {USERS} sign-ins at once (Argon2id), {SIGN_IN_ROUNDS} rounds per setting; the patient list loaded "
+          f"meanwhile by a signed-in user ({GUNICORN_WORKERS} gunicorn sync workers, {os.cpu_count()} cores; default limit: "
+          f"{settings.DERM_SIGN_IN_SLOTS} hashing slot(s), {settings.DERM_SIGN_IN_WAITING} waiting, "
+          f"{settings.DERM_SIGN_IN_WAIT} s wait)")
+    print(f"   {'password hashing':24} {'burst s':>8} {'busy 429s':>9} {'list p50 s':>11} {'list p95 s':>11} "
+          f"{'list max s':>11} {'loads':>6} {'load 1m':>11}")
+    for label, r in results.items():
+        print(f"   {label:24} {r['burst_s']:8.2f} {r['refusals']:9.1f} {r['p50']:11.3f} {r['p95']:11.3f} {r['max']:11.3f} "
+              f"{r['n']:6d} {r['load'][0]:5.2f}>{r['load'][1]:5.2f}")
+    print("   (burst s: the median round's time until all have signed in; busy 429s: per round; loads: patient list "
+          "loads during the bursts; load 1m: the machine's load average before the first round > after the last)")
+    base = results[SIGN_IN_LIMITS[0][0]]
+    print(f"   patient list when quiet: p50 {base['quiet_p50']:.3f} s")
+    for label, r in list(results.items())[1:]:
+        print(f"   ratios {label} / baseline: list p50 {r['p50'] / base['p50']:.2f}, list p95 {r['p95'] / base['p95']:.2f}, "
+              f"burst {r['burst_s'] / base['burst_s']:.2f}")
 
 
 # --- 2. browsing -------------------------------------------------------------------------------------------
 
 
 def run_browsing(accounts) -> int:
-    with tempfile.TemporaryDirectory() as folder, Server() as server:
+    with tempfile.TemporaryDirectory() as folder, gunicorn() as server:
         users_file = Path(folder) / "users.json"
         users_file.write_text(json.dumps({"staff": accounts["staff"], "dermatologist": accounts["dermatologist"]}))
         prefix = Path(folder) / "locust"
@@ -307,7 +359,7 @@ def run_large_uploads(accounts) -> None:
         Case.objects.filter(public_id__in=cases).update(status=CaseStatus.DRAFT)
         for case in Case.objects.filter(public_id__in=cases):
             case.images.all().delete()
-        with Server(DERM_LARGE_DECODE_SLOTS=str(slots), DERM_LARGE_DECODE_WAIT="120") as server:
+        with gunicorn(DERM_LARGE_DECODE_SLOTS=str(slots), DERM_LARGE_DECODE_WAIT="120") as server:
             results[label] = large_uploads(server, cases[:3], photo)
     mib = 1024 * 1024
     print(f"\n3. Three 48-megapixel JPEG uploads ({len(photo) / mib:.1f} MiB each) at once, "
