@@ -1,5 +1,5 @@
 """A follow-up visit of a lesion, opened and uploaded in a real browser, shown beside the first visit on the
-lesion page: same size, side by side, with the change in P(melanoma)."""
+lesion page: same size, side by side, zoomed and panned together, with the change in P(melanoma)."""
 
 import pytest
 
@@ -20,6 +20,9 @@ def test_follow_up_visit_side_by_side(page, tmp_path):
     (image,) = patient_services.images_upload(case=first, files=[upload(jpeg_bytes(seed=3, size=(320, 240)))], uploaded_by=staff)
     add_prediction(image, mel=0.2)
 
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, staff.username, PASSWORD)
     page.wait_for_url("**/patients/")
     page.goto(first.lesion.get_absolute_url())
@@ -45,3 +48,26 @@ def test_follow_up_visit_side_by_side(page, tmp_path):
     assert before["y"] == after["y"] and after["x"] >= before["x"] + before["width"]  # side by side, oldest first
     assert "Visit 1" in visits.nth(0).inner_text() and "Visit 2" in visits.nth(1).inner_text()
     assert visits.nth(1).get_by_test_id("visit-mel").inner_text() == "P(melanoma) 50.0% (+30.0 pp since the visit before)"
+
+    # Zoomed and panned together: the same part of the lesion shows in both visits, from the full images.
+    stages, images = page.locator(".visit-stage"), page.locator(".visit-image")
+    stages.first.scroll_into_view_if_needed()
+    visits.nth(0).get_by_test_id("zoom-in").click()
+    assert [page.get_by_test_id("zoom-level").nth(i).inner_text() for i in range(2)] == ["150%", "150%"]
+    stage = stages.first.bounding_box()
+    page.mouse.move(stage["x"] + stage["width"] / 2, stage["y"] + stage["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(stage["x"] + stage["width"] / 2 - 30, stage["y"] + stage["height"] / 2 - 20, steps=4)
+    page.mouse.up()
+    views = []
+    for i in range(2):
+        box, frame = images.nth(i).bounding_box(), stages.nth(i).bounding_box()
+        views.append(((box["x"] - frame["x"]) / frame["width"], (box["y"] - frame["y"]) / frame["height"], box["width"] / frame["width"]))
+    assert views[0] == pytest.approx(views[1], abs=0.005)
+    assert views[0][2] == pytest.approx(1.5, abs=0.01) and views[0][0] < -0.25  # zoomed about the centre, then moved left
+    page.wait_for_function("() => [...document.querySelectorAll('.visit-image')].every(i => i.src.includes('/content') && i.complete && i.naturalWidth === 320)")
+    visits.nth(1).get_by_test_id("zoom-reset").click()
+    assert [page.get_by_test_id("zoom-level").nth(i).inner_text() for i in range(2)] == ["100%", "100%"]
+    assert images.first.bounding_box() == pytest.approx(stages.first.bounding_box(), abs=1)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= page.viewport_size["width"]
+    assert not errors, errors
