@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "pgtrigger",  # PostgreSQL triggers declared on models, installed by migrations (history, append-only tables)
+    "pghistory",  # the old and new values of clinical records and accounts (dermplatform.audit.history)
     "dermplatform.accounts",
     "dermplatform.audit",
     "patients",

@@ -3,7 +3,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from dermplatform.audit.history import tracked
 
+
+@tracked()
 class Clinic(models.Model):
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -21,6 +24,9 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+# Who may do what, and whether they may sign in: never the password hash (nor OTP secrets, kept elsewhere),
+# nor last_login, which every sign-in changes.
+@tracked(fields=["username", "role", "clinic", "is_active", "is_staff", "is_superuser"])
 class User(AbstractUser):
     """A person who signs in. Staff and dermatologists belong to one clinic; admins run the platform."""
 

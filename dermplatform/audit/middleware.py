@@ -1,4 +1,4 @@
-from . import context
+from . import context, history
 from .models import AuditEvent, Outcome
 from .routes import audited_action, is_read
 from .services import event_record
@@ -21,7 +21,9 @@ class AuditMiddleware:
         bound = context.from_request(request)
         token = context.bind(bound)
         try:
-            response = self.get_response(request)
+            # Rows of the value history (dermplatform.audit.history) written while serving carry the user and id.
+            with history.request_context(request, bound.request_id):
+                response = self.get_response(request)
             self._record_access(request, response, bound)
         finally:
             context.unbind(token)

@@ -5,6 +5,8 @@ application never changes or deletes an event (no update or delete path here, an
 refuses UPDATE and DELETE on the table).
 """
 
+import pghistory
+import pghistory.models
 from django.conf import settings
 from django.db import models
 
@@ -114,3 +116,22 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only.")
+
+
+class ValueChange(pghistory.models.Events):
+    """One row of the value history (dermplatform.audit.history), read across every tracked model's event table.
+
+    pghistory's Events computes `pgh_diff` ({field: [old, new]}) against the previous snapshot of the same row; the
+    acting user and request id come from the context stored with each row. PostgreSQL only (a query over JSONB).
+    """
+
+    user = pghistory.ProxyField(
+        "pgh_context__user",
+        models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, related_name="+"),
+    )
+    request_id = pghistory.ProxyField("pgh_context__request_id", models.CharField(max_length=64, null=True))
+
+    class Meta:
+        proxy = True
+        verbose_name = "value change"
+        verbose_name_plural = "value history"

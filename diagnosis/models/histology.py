@@ -1,11 +1,14 @@
 from django.conf import settings
 from django.db import models
 
+from dermplatform.audit.history import tracked
+
 from .review import DIAGNOSES
 
 HISTOLOGY_DIAGNOSES = [*DIAGNOSES, ("other", "Other (not one of the seven classes)")]
 
 
+@tracked()
 class Histology(models.Model):
     """The histopathology result of a case, entered when the report comes back: the case's ground truth.
 

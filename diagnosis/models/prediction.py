@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
 
+from dermplatform.audit.history import tracked
+
 
 def image_storage():
     return storages["images"]
@@ -68,6 +70,9 @@ class PredictionQuerySet(models.QuerySet):
         return self.filter(image__in=LesionImage.objects.visible_to(user))
 
 
+# Written once by the worker and never changed: only a change (or deletion) made behind the application's back is
+# recorded, old row and new. The heat-map's stored name is left out.
+@tracked(exclude=["heatmap"], inserts=False)
 class Prediction(models.Model):
     """The AI's second opinion on one image by one model version. Never edited in place."""
 

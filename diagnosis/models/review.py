@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from dermplatform.audit.history import tracked
+
 DIAGNOSES = [
     ("akiec", "Actinic keratosis / intraepithelial carcinoma"),
     ("bcc", "Basal cell carcinoma"),
@@ -28,6 +30,7 @@ class ManagementPlan(models.TextChoices):
     REFERRAL = "referral", "Referral"
 
 
+@tracked()
 class Review(models.Model):
     """A dermatologist's decision on a case. A new review supersedes the old one; none is edited."""
 

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from dermplatform.audit.history import tracked
+
 from .archivable import Archivable, ClinicScopedQuerySet
 
 
@@ -42,6 +44,7 @@ class CaseQuerySet(ClinicScopedQuerySet):
         return self.filter(status=status)
 
 
+@tracked()
 class Case(Archivable):
     """One lesion at one visit (its body site is the lesion's)."""
 

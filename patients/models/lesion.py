@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from dermplatform.audit.history import tracked
+
 from .archivable import ClinicScopedQuerySet
 from .case import BodySite
 
@@ -19,6 +21,7 @@ class LesionQuerySet(ClinicScopedQuerySet):
     clinic_path = "patient__clinic"
 
 
+@tracked()
 class Lesion(models.Model):
     """One lesion of a patient, followed across visits: each of its cases is one visit."""
 

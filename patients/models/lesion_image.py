@@ -5,6 +5,8 @@ from django.core.files.storage import storages
 from django.db import models
 from django.urls import reverse
 
+from dermplatform.audit.history import tracked
+
 from .archivable import ClinicScopedQuerySet
 
 
@@ -19,6 +21,8 @@ class LesionImageQuerySet(ClinicScopedQuerySet):
         return self.filter(case__archived_at__isnull=True)
 
 
+# The stored files' names are left out; their bytes live in StoredFile, which is not tracked.
+@tracked(exclude=["image", "thumbnail"])
 class LesionImage(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey("patients.Case", on_delete=models.PROTECT, related_name="images")

@@ -6,6 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from dermplatform.audit.history import tracked
+
 from .archivable import Archivable, ClinicScopedQuerySet
 
 
@@ -29,6 +31,7 @@ class PatientQuerySet(ClinicScopedQuerySet):
         return self.filter(query)
 
 
+@tracked()
 class Patient(Archivable):
     # Pseudonymous id for URLs and the API: database ids never leave the server.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
