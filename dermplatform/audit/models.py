@@ -121,8 +121,10 @@ class AuditEvent(models.Model):
 class ValueChange(pghistory.models.Events):
     """One row of the value history (dermplatform.audit.history), read across every tracked model's event table.
 
-    pghistory's Events computes `pgh_diff` ({field: [old, new]}) against the previous snapshot of the same row; the
-    acting user and request id come from the context stored with each row. PostgreSQL only (a query over JSONB).
+    pghistory's Events computes `pgh_diff` ({column: [old, new]}) against the previous snapshot of the same row; the
+    acting user and request id come from the context stored with each row. For one record's history in code or a
+    shell (`ValueChange.objects.tracks(patient)`): it diffs every row it reads, so the admin lists each event table
+    on its own instead (history_admin). PostgreSQL only (a query over JSONB).
     """
 
     user = pghistory.ProxyField(

@@ -7,11 +7,12 @@ import datetime
 import pghistory.core
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 from knox.models import AuthToken
 
 from dermplatform.accounts.models import Clinic, User
 from dermplatform.audit.models import Action, AuditEvent, ValueChange
-from patients.models import LesionImage, Patient, StoredFile
+from patients.models import LesionImage, StoredFile
 from tests.unit.api.conftest import make_case, make_image, make_patient
 
 pytestmark = [
@@ -151,21 +152,37 @@ def test_a_prediction_changed_behind_the_applications_back_is_recorded(classifie
     assert after.pgh_diff == {"top_class": [prediction.top_class, "forged"]}
 
 
-def test_platform_admins_read_the_history_in_the_admin(admin_client_, client, staff, dermatologist):
+def test_platform_admins_read_the_history_in_the_admin(admin_client_, staff, dermatologist):
     patient = make_patient(staff, mrn="H-7", first_name="Florence", last_name="Nightingale")
-    Patient.objects.filter(pk=patient.pk).update(first_name="Flo")
-    listing = admin_client_.get("/admin/audit/valuechange/", {"record": "patients.patient", "q": str(patient.public_id)})
-    assert listing.status_code == 200
-    page = listing.content.decode()
-    assert "<li>first_name: Florence → Flo</li>" in page
-    assert "(created)" in page
+    make_patient(staff, mrn="H-8", first_name="Mary", last_name="Seacole")
+    clinic_client = Client()
+    clinic_client.force_login(staff)
+    response = clinic_client.post(f"/patients/{patient.public_id}/edit/", {
+        "medical_record_number": "H-7", "first_name": "Flo", "last_name": "Nightingale", "date_of_birth": "1970-05-17",
+        "sex": "female",
+    })
+    assert response.status_code == 302
+    request_id = response["X-Request-ID"]
+
+    for term in (str(patient.public_id), str(patient.pk), request_id):
+        listing = admin_client_.get("/admin/patients/patientevent/", {"q": term})
+        assert listing.status_code == 200
+        page = listing.content.decode()
+        assert "<li>first_name: Florence → Flo</li>" in page
+        assert staff.username in page and request_id in page
+        assert "Seacole" not in page  # the other patient's rows are filtered out
+    by_user = admin_client_.get("/admin/patients/patientevent/", {"user": staff.pk, "change": "update"}).content.decode()
+    assert "Florence → Flo" in by_user and "(created)" not in by_user
+
     [updated] = _history(patient, "update")
-    detail = admin_client_.get(f"/admin/audit/valuechange/{updated.pk.replace(':', '_3A')}/change/")
-    assert detail.status_code == 200 and "Florence" in detail.content.decode()
+    detail = admin_client_.get(f"/admin/patients/patientevent/{updated.pgh_id}/change/")
+    assert detail.status_code == 200 and "Florence → Flo" in detail.content.decode()
     assert b'name="_save"' not in detail.content
-    assert admin_client_.post(f"/admin/audit/valuechange/{updated.pk.replace(':', '_3A')}/delete/").status_code == 403
+    assert admin_client_.post(f"/admin/patients/patientevent/{updated.pgh_id}/delete/", {"post": "yes"}).status_code == 403
+    for path in ("/admin/accounts/userevent/", "/admin/diagnosis/predictionevent/", "/admin/patients/lesionimageevent/"):
+        assert admin_client_.get(path).status_code == 200
 
     for person in (staff, dermatologist):
-        client.force_login(person)
-        response = client.get("/admin/audit/valuechange/")
+        clinic_client.force_login(person)
+        response = clinic_client.get("/admin/patients/patientevent/")
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
