@@ -175,6 +175,10 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
 
     started = time.time()
     keras.utils.set_random_seed(opts.seed)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.backends.cudnn.benchmark = True  # one input size: let cuDNN pick its fastest kernels once
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     split = json.loads(Path(opts.split_file).read_text())
