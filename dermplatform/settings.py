@@ -273,7 +273,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Every operation's error answers (401, 403, 404, 400) documented once (dermplatform.api_schema).
+    # Request bodies described as the API reads them: required text non-blank (minLength 1), uploads as binary
+    # files, no read-only fields (request components get a "Request" suffix).
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets on fields named "diagnosis": the seven classes, and the histology's with "other".
+    "ENUM_NAME_OVERRIDES": {
+        "DiagnosisEnum": "diagnosis.models.review.DIAGNOSES",
+        "HistologyDiagnosisEnum": "diagnosis.models.histology.HISTOLOGY_DIAGNOSES",
+    },
+    # Every operation's error answers (400, 401, 403, 404, 409, 422) documented once (dermplatform.api_schema).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dermplatform.api_schema.add_error_responses",

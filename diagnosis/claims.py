@@ -10,12 +10,13 @@ What a clinic expects (and so what this does):
 Keyword-only functions; each holds its transaction and locks the case row, as review_submit does.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from dermplatform.accounts.models import Role
 from dermplatform.audit.services import Action, event_record
+from patients.conflicts import StateConflict
 from patients.models import Case, CaseStatus
 
 from .models import ReviewClaim
@@ -76,7 +77,7 @@ def claim_take(*, case: Case, user, take_over: bool = False) -> ReviewClaim:
     with transaction.atomic():
         case, claim = _locked(case)
         if not _claimable(case):
-            raise ValidationError("Only an open case awaiting review can be claimed.")
+            raise StateConflict("Only an open case awaiting review can be claimed.")
         if claim is not None and claim.is_active():
             if claim.holder_id == user.pk:
                 claim.last_active_at = timezone.now()
@@ -98,7 +99,7 @@ def claim_release(*, case: Case, user) -> None:
     with transaction.atomic():
         case, claim = _locked(case)
         if claim is None or not claim.is_held_by(user):
-            raise ValidationError("You hold no claim on this case.")
+            raise StateConflict("You hold no claim on this case.")
         claim.delete()
         event_record(action=Action.CLAIM_RELEASE, actor=user, obj=case)
 
@@ -114,7 +115,7 @@ def claim_settle_for_review(*, case: Case, reviewer) -> None:
     claim.delete()
 
 
-class ClaimHeld(ValidationError):
+class ClaimHeld(StateConflict):
     """A colleague holds the case: the message names them; the API answers 409."""
 
     def __init__(self, claim: ReviewClaim):

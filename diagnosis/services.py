@@ -15,6 +15,7 @@ from PIL import Image
 
 from dermplatform.accounts.models import Role
 from dermplatform.audit.services import Action, event_record
+from patients.conflicts import StateConflict
 from patients.models import BodySite, Case, CaseStatus, LesionImage, Sex
 
 from .claims import claim_settle_for_review
@@ -353,7 +354,7 @@ def case_retry_classification(*, case: Case, user) -> int:
         has_failed_images = unclassified.filter(ai_job__failed_at__isnull=False).exists()
         retryable = case.status == CaseStatus.AI_FAILED or (case.status == CaseStatus.AWAITING_REVIEW and has_failed_images)
         if case.is_archived or not retryable:
-            raise ValidationError("Only an open case whose AI classification failed can be retried.")
+            raise StateConflict("Only an open case whose AI classification failed can be retried.")
         pending = list(unclassified.values_list("pk", flat=True))
         # A fresh start for each: the attempts count again from zero.
         ClassificationJob.objects.filter(image_id__in=pending).update(
@@ -465,9 +466,9 @@ def review_submit(
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.is_archived:
-            raise ValidationError("An archived case cannot be reviewed.")
+            raise StateConflict("An archived case cannot be reviewed.")
         if case.status not in (CaseStatus.AWAITING_REVIEW, CaseStatus.REVIEWED):
-            raise ValidationError("This case has no AI result to review yet.")
+            raise StateConflict("This case has no AI result to review yet.")
         # A colleague's active claim refuses the review; the reviewer's own claim goes with it (rolled back on error).
         claim_settle_for_review(case=case, reviewer=reviewer)
         summary = case_ai_summary(case)
@@ -534,7 +535,7 @@ def histology_record(*, case: Case, user, diagnosis: str, reported_on, report_re
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.is_archived:
-            raise ValidationError("An archived case cannot be changed.")
+            raise StateConflict("An archived case cannot be changed.")
         previous = case.histologies.filter(superseded_by__isnull=True).first()
         histology = Histology(
             case=case, diagnosis=diagnosis, reported_on=reported_on, report_reference=report_reference,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from dermplatform.audit.services import Action, changed_field_names, event_record
 
+from .conflicts import StateConflict
 from .imaging import clean_image, read_upload
 from .models import Case, CaseStatus, Lesion, LesionImage, Patient
 from .signals import images_stored
@@ -32,14 +33,14 @@ def _save_validated(instance, *, exclude=None):
     if isinstance(instance, Patient):
         taken = Patient.objects.filter(clinic_id=instance.clinic_id, medical_record_number=instance.medical_record_number)
         if taken.exclude(pk=instance.pk).exists():
-            raise ValidationError(DUPLICATE_MRN)
+            raise StateConflict(DUPLICATE_MRN)
     instance.full_clean(exclude=exclude)
     try:
         with transaction.atomic():
             instance.save()
     except IntegrityError as exc:
         if "unique_mrn_per_clinic" in str(exc):
-            raise ValidationError(DUPLICATE_MRN) from None
+            raise StateConflict(DUPLICATE_MRN) from None
         raise
     return instance
 
@@ -68,7 +69,7 @@ PATIENT_EDITABLE = ("medical_record_number", "first_name", "last_name", "date_of
 def patient_update(*, patient: Patient, user, **changes) -> Patient:
     _require_same_clinic(user, patient.clinic_id)
     if patient.is_archived:
-        raise ValidationError("An archived patient cannot be changed.")
+        raise StateConflict("An archived patient cannot be changed.")
     for field in changes:
         if field not in PATIENT_EDITABLE:
             raise ValidationError(f"{field} cannot be changed.")
@@ -87,7 +88,7 @@ def _archive(instance, *, user, reason: str):
     if not reason:
         raise ValidationError({"reason": "Give a reason for archiving."})
     if instance.is_archived:
-        raise ValidationError("Already archived.")
+        raise StateConflict("Already archived.")
     instance.archived_at = timezone.now()
     instance.archived_by = user
     instance.archive_reason = reason
@@ -118,7 +119,7 @@ def case_create(
     the lesion's body site); without, a new lesion at `body_site` (with its side and short label)."""
     _require_same_clinic(created_by, patient.clinic_id)
     if patient.is_archived:
-        raise ValidationError("Cases cannot be opened for an archived patient.")
+        raise StateConflict("Cases cannot be opened for an archived patient.")
     if lesion is not None:
         if lesion.patient_id != patient.pk:
             raise ValidationError({"lesion": "That lesion is not this patient's."})
@@ -141,7 +142,7 @@ CASE_EDITABLE = ("body_site", "clinical_notes")
 def case_update(*, case: Case, user, **changes) -> Case:
     _require_same_clinic(user, case.patient.clinic_id)
     if case.is_archived:
-        raise ValidationError("An archived case cannot be changed.")
+        raise StateConflict("An archived case cannot be changed.")
     for field in changes:
         if field not in CASE_EDITABLE:
             raise ValidationError(f"{field} cannot be changed.")
@@ -193,7 +194,7 @@ def images_upload(*, case: Case, files, uploaded_by) -> list[LesionImage]:
     """Store validated images with the case in one transaction, then queue each for the AI."""
     _require_same_clinic(uploaded_by, case.patient.clinic_id)
     if case.is_archived:
-        raise ValidationError("Images cannot be added to an archived case.", code="archived")
+        raise StateConflict("Images cannot be added to an archived case.", code="archived")
     cleaned = _validate_uploads(case, files)
     try:
         with transaction.atomic():

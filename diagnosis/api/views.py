@@ -4,8 +4,9 @@ Built on the clinical API of patients.api (its authentication, permission,
 error shapes and image-bytes handling): staff and dermatologists of a clinic
 read AI opinions, heat-maps and review histories; staff retry a failed AI;
 dermatologists review and see the queue. Admins 403, anonymous 401, another
-clinic's objects 404. Services' ValidationErrors become 400 ({"field": [...]}
-or {"errors": [...]}), their PermissionDenied 403.
+clinic's objects 404. Input the schema refuses is a 400; services' refusals are
+409 for a case's state, 422 for input a rule refuses ({"field": [...]} or
+{"errors": [...]}, patients.api.views), their PermissionDenied 403.
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -248,7 +249,7 @@ class CaseRetryAiApi(ClinicalApi):
         responses={202: OutputSerializer},
         description=(
             "Send the images the AI failed on back to it (clinic staff only): a case in ai_failed, or one awaiting "
-            "review with failed images. 400 otherwise."
+            "review with failed images. 409 otherwise."
         ),
     )
     def post(self, request, public_id):
@@ -263,9 +264,8 @@ class CaseHistologyApi(ClinicalApi):
     """Staff and dermatologists of the case's clinic read and enter its histology (both count as writers here)."""
 
     class InputSerializer(serializers.Serializer):
-        # A CharField (checked by the service): a second ChoiceField named diagnosis would need an ENUM_NAME_OVERRIDES entry.
-        diagnosis = serializers.CharField(
-            max_length=10, help_text="One of the seven classes (" + ", ".join(HISTOLOGY_CODES[:-1]) + ") or other."
+        diagnosis = serializers.ChoiceField(
+            choices=HISTOLOGY_DIAGNOSES, help_text="One of the seven classes (" + ", ".join(HISTOLOGY_CODES[:-1]) + ") or other."
         )
         reported_on = serializers.DateField(help_text="Date of the histopathology report; not in the future.")
         report_reference = serializers.CharField(max_length=100, help_text="The laboratory's reference of the report.")
@@ -341,7 +341,7 @@ class CaseClaimApi(ClaimConflictMixin, ClinicalApi):
         description=(
             "Claim a case awaiting review before reviewing it (renews your own claim). A claim lapses after "
             "DERM_CLAIM_IDLE_MINUTES (30) without activity; recording a review releases it. 409 when a colleague "
-            "holds it, unless take_over is true; 400 when the case is not awaiting review."
+            "holds it, unless take_over is true, or when the case is not awaiting review."
         ),
     )
     def post(self, request, public_id):
@@ -352,7 +352,7 @@ class CaseClaimApi(ClaimConflictMixin, ClinicalApi):
         return self._answer(claim)
 
     @extend_schema(operation_id="cases_claim_destroy", request=None, responses={204: None},
-                   description="Release your claim without reviewing: the case is free for colleagues. 400 when you hold none.")
+                   description="Release your claim without reviewing: the case is free for colleagues. 409 when you hold none.")
     def delete(self, request, public_id):
         case = patient_selectors.case_get(user=request.user, public_id=public_id)
         claims.claim_release(case=case, user=request.user)

@@ -2,8 +2,11 @@
 
 Every view requires ClinicalApiPermission (staff read/write, dermatologists
 read, everyone else 401/403); objects of another clinic are simply not found
-(404). Django ValidationErrors raised by services become HTTP 400: field errors
-as {"field": [...]}, the rest as {"errors": [...]}.
+(404). Input the schema refuses is a 400. What services refuse answers with
+the same shapes (field errors as {"field": [...]}, the rest as {"errors": [...]}):
+409 for a record's state (archived, already done, a number in use: StateConflict),
+422 for schema-valid input a rule refuses (a birth date in the future, bytes that
+are no image, no such patient of the clinic for the id in the body).
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -20,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from patients import selectors, services
+from patients.conflicts import StateConflict
 from patients.models import BodySite, Case, Lesion, LesionImage, Patient, Sex, Side
 from patients.views.images import image_response
 
@@ -30,12 +34,25 @@ from .serializers import CaseDetailSerializer, CaseSerializer, LesionImageSerial
 ERRORS_KEY = "errors"
 
 
+class Unprocessable(exceptions.ValidationError):
+    """Input the schema allows, refused by a rule the schema cannot express."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class Conflict(exceptions.ValidationError):
+    """Refused because of the record's current state, whatever the input."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+
 def drf_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    error = Conflict if isinstance(exc, StateConflict) else Unprocessable
     if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(
+        return error(
             {ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages for field, messages in exc.message_dict.items()}
         )
-    return exceptions.ValidationError({ERRORS_KEY: exc.messages})
+    return error({ERRORS_KEY: exc.messages})
 
 
 class ClinicalApiMixin:
@@ -226,12 +243,12 @@ class CaseListCreateApi(ClinicalListApi):
         # Another clinic's patient reads exactly like one that does not exist.
         patient = Patient.objects.visible_to(request.user).filter(public_id=data.pop("patient")).first()
         if patient is None:
-            raise exceptions.ValidationError({"patient": ["No such patient."]})
+            raise Unprocessable({"patient": ["No such patient."]})
         lesion_id = data.pop("lesion")
         if lesion_id is not None:
             data["lesion"] = Lesion.objects.visible_to(request.user).filter(public_id=lesion_id, patient=patient).first()
             if data["lesion"] is None:
-                raise exceptions.ValidationError({"lesion": ["No such lesion of this patient."]})
+                raise Unprocessable({"lesion": ["No such lesion of this patient."]})
         case = _with_images(services.case_create(patient=patient, created_by=request.user, **data), request.user)
         return Response(CaseDetailSerializer(case, context={"request": request}).data, status=status.HTTP_201_CREATED)
 

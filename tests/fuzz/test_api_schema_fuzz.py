@@ -1,8 +1,7 @@
 """The OpenAPI schema fuzzed with schemathesis (Hypothesis), signed in with an API token as clinic staff (and, for
-the operations that refuse staff, again as the clinic's dermatologist), with
-real records of the user's own clinic and of another clinic in play: no answer is a server error, every status
-code, content type and body is documented, another clinic's records are never found. Bounded: a few examples per
-operation, about half a minute in all."""
+the operations that refuse staff, again as the clinic's dermatologist), with real records of the user's own clinic
+and of another clinic in play: no answer is a server error, every status code, content type and body is
+documented, no request the schema allows is refused as invalid (400), another clinic's records are never found. Bounded: a few examples per operation, about half a minute in all."""
 
 import contextlib
 
@@ -13,9 +12,11 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from knox.models import AuthToken
+from schemathesis.config import SchemathesisConfig
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
+    positive_data_acceptance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -25,9 +26,16 @@ from tests.factories import DermatologistFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
-# Not yet positive_data_acceptance: services refuse some schema-valid input by business rules the schema does not
-# express (a future birth date, bytes that are no image, writes to an archived record), answered 400 as documented.
-CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance)
+CHECKS = (
+    not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+    positive_data_acceptance,
+)
+# A request the schema allows is never a 400: it is carried out, or refused for the user's role (403), an id that
+# is not the clinic's (404), the record's state (409: archived, already done) or a rule the schema cannot express
+# (422: a birth date in the future, bytes that are no image).
+CONFIG = SchemathesisConfig.from_dict(
+    {"checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]}}}
+)
 EXAMPLES = 8
 REVIEWER_PATHS = ("/api/reports/", "/api/review-queue/", "/api/reviews/")
 OBJECT_OF_PATH = {"/api/patients/": "patient", "/api/cases/": "case", "/api/images/": "image", "/api/predictions/": "prediction"}
@@ -51,7 +59,8 @@ def api_schema(worlds):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(), headers=worlds["headers"])
+        app = get_wsgi_application()
+        yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, config=CONFIG, headers=worlds["headers"])
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
@@ -61,24 +70,32 @@ def _object_type(path: str) -> str | None:
     return next((kind for prefix, kind in OBJECT_OF_PATH.items() if path.startswith(prefix)), None)
 
 
+def _checks(case) -> tuple:
+    # Werkzeug's test client (schemathesis's WSGI transport) encodes an empty multipart field without the line
+    # break before the next boundary, so the field never arrives; curl, requests and Django's client send it.
+    if "multipart" in (case.media_type or "") and isinstance(case.body, dict) and "" in case.body.values():
+        return tuple(check for check in CHECKS if check is not positive_data_acceptance)
+    return CHECKS
+
+
 def _exercise(case, worlds) -> None:
     worlds["requests"] += 1
-    case.call_and_validate(headers=worlds["headers"], checks=CHECKS)
+    case.call_and_validate(headers=worlds["headers"], checks=_checks(case))
     if case.path.startswith(REVIEWER_PATHS):
         # Refused to staff (403): fuzzed again as the clinic's dermatologist, who reads them.
         worlds["requests"] += 1
-        case.call_and_validate(headers=worlds["reviewer_headers"], checks=CHECKS)
+        case.call_and_validate(headers=worlds["reviewer_headers"], checks=_checks(case))
     kind = _object_type(case.path)
     if kind is None or "public_id" not in (case.path_parameters or {}):
         return
     # The same request on a real record of the user's clinic: answered by the schema, never a server error.
     case.path_parameters["public_id"] = str(worlds["own"][kind].public_id)
     worlds["requests"] += 2
-    case.call_and_validate(headers=worlds["headers"], checks=CHECKS)
+    case.call_and_validate(headers=worlds["headers"], checks=_checks(case))
     # And on another clinic's record: not found whatever the method and body (403 where the role is refused first).
     case.path_parameters["public_id"] = str(worlds["other"][kind].public_id)
     response = case.call(headers=worlds["headers"])
-    assert response.status_code in (400, 403, 404), (response.status_code, response.text[:200])
+    assert response.status_code in (403, 404), (response.status_code, response.text[:200])
 
 
 def test_api_answers_by_its_schema(api_schema, worlds):

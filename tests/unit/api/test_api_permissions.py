@@ -56,7 +56,7 @@ ENDPOINTS = [
         lambda o: "/api/cases/",
         lambda o: {"patient": str(o["patient"].public_id), "body_site": "chest", "clinical_notes": "New lesion"},
         ok=201,
-        other=400,  # a patient of another clinic is "No such patient." in the body
+        other=422,  # a patient of another clinic is "No such patient." in the body
     ),
     Endpoint("case update", "patch", lambda o: f"/api/cases/{o['case'].public_id}/", lambda o: {"clinical_notes": "Changed"}),
     Endpoint("case archive", "post", lambda o: f"/api/cases/{o['case'].public_id}/archive/", lambda o: {"reason": "Entered twice"}),

@@ -444,29 +444,30 @@ def test_staff_reads_the_review_history(api_as, dermatologist, staff, awaiting_r
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    "body, field, status",
     [
-        ({"plan": "reassure", "decision": "override"}, "diagnosis"),
-        ({"plan": "reassure", "decision": "override", "diagnosis": ""}, "diagnosis"),
-        ({"plan": "reassure", "decision": "override", "diagnosis": "AI"}, "diagnosis"),  # the AI's own diagnosis: confirm instead
-        ({"plan": "reassure", "decision": "override", "diagnosis": "cancer"}, "diagnosis"),
-        ({"plan": "reassure", "decision": "maybe"}, "decision"),
-        ({"plan": "reassure"}, "decision"),
-        ({"decision": "confirm"}, "plan"),
-        ({"decision": "confirm", "plan": "surgery"}, "plan"),
-        ({"decision": "confirm", "plan": "follow_up"}, "follow_up_months"),
-        ({"decision": "confirm", "plan": "follow_up", "follow_up_months": 0}, "follow_up_months"),
-        ({"decision": "confirm", "plan": "excision", "follow_up_months": 6}, "follow_up_months"),
-        ({"decision": "confirm", "plan": "reassure", "downgrade_reason": "why not"}, "downgrade_reason"),
-        ({"plan": "reassure", "decision": "confirm", "notes": "x" * 10001}, "notes"),
+        # 400: refused by the schema; 422: allowed by it, refused by a rule across fields or over the case.
+        ({"plan": "reassure", "decision": "override"}, "diagnosis", 422),
+        ({"plan": "reassure", "decision": "override", "diagnosis": ""}, "diagnosis", 422),
+        ({"plan": "reassure", "decision": "override", "diagnosis": "AI"}, "diagnosis", 422),  # the AI's own: confirm instead
+        ({"plan": "reassure", "decision": "override", "diagnosis": "cancer"}, "diagnosis", 400),
+        ({"plan": "reassure", "decision": "maybe"}, "decision", 400),
+        ({"plan": "reassure"}, "decision", 400),
+        ({"decision": "confirm"}, "plan", 400),
+        ({"decision": "confirm", "plan": "surgery"}, "plan", 400),
+        ({"decision": "confirm", "plan": "follow_up"}, "follow_up_months", 422),
+        ({"decision": "confirm", "plan": "follow_up", "follow_up_months": 0}, "follow_up_months", 400),
+        ({"decision": "confirm", "plan": "excision", "follow_up_months": 6}, "follow_up_months", 422),
+        ({"decision": "confirm", "plan": "reassure", "downgrade_reason": "why not"}, "downgrade_reason", 422),
+        ({"plan": "reassure", "decision": "confirm", "notes": "x" * 10001}, "notes", 400),
     ],
 )
-def test_invalid_reviews_are_refused_with_field_errors(api_as, dermatologist, awaiting_review, body, field):
+def test_invalid_reviews_are_refused_with_field_errors(api_as, dermatologist, awaiting_review, body, field, status):
     if body.get("diagnosis") == "AI":
         body = {**body, "diagnosis": diagnosis_services.case_ai_summary(awaiting_review)["top_class"]}
     before = state()
     response = api_as(dermatologist).post(f"/api/cases/{awaiting_review.public_id}/reviews/", body, format="json")
-    assert response.status_code == 400
+    assert response.status_code == status
     assert list(response.json()) == [field]
     assert state() == before
 
@@ -476,7 +477,7 @@ def test_a_case_without_ai_result_cannot_be_reviewed(api_as, staff, dermatologis
     make_image(staff, case)
     before = state()
     response = api_as(dermatologist).post(f"/api/cases/{case.public_id}/reviews/", {"plan": "reassure", "decision": "confirm"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"errors": ["This case has no AI result to review yet."]}
     assert state() == before
 
@@ -518,7 +519,7 @@ def test_retry_refuses_a_case_that_did_not_fail(api_as, staff, active_model, sta
     before = state()
     with django_capture_on_commit_callbacks() as callbacks:
         response = api_as(staff).post(f"/api/cases/{case.public_id}/retry-ai/")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"errors": ["Only an open case whose AI classification failed can be retried."]}
     assert state() == before and callbacks == []
 

@@ -72,7 +72,7 @@ def test_upload_single_image_as_image_field(staff_api, case, django_capture_on_c
 def test_upload_without_files(staff_api, case, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         response = staff_api.post(f"/api/cases/{case.public_id}/images/", {}, format="multipart")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == {"errors": ["Choose at least one image."]}
     assert len(callbacks) == 0
 
@@ -87,12 +87,12 @@ def test_upload_to_archived_case(staff_api, case, django_capture_on_commit_callb
     staff_api.post(f"/api/cases/{case.public_id}/archive/", {"reason": "Wrong patient"}, format="json")
     with django_capture_on_commit_callbacks() as callbacks:
         response = post_images(staff_api, case, [upload("a.jpg", jpeg_bytes())])
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"errors": ["Images cannot be added to an archived case."]}
     assert not LesionImage.objects.exists() and len(callbacks) == 0
 
 
-# --- bad uploads: 400, a clear message naming the file, nothing stored --------------------
+# --- bad uploads: 422, a clear message naming the file, nothing stored --------------------
 
 
 def _svg() -> bytes:
@@ -127,7 +127,7 @@ BAD_UPLOADS = [
 
 
 def assert_refused(response, filename, reason, before, case, callbacks):
-    assert response.status_code == 400, response.content
+    assert response.status_code == 422, response.content
     errors = response.json()["errors"]
     assert any(message.startswith(f"{filename}: ") and reason in message for message in errors), errors
     assert (LesionImage.objects.count(), StoredFile.objects.count()) == before

@@ -45,10 +45,10 @@ def test_create_patient_field_errors(staff_api):
     assert not Patient.objects.exists()
 
 
-def test_duplicate_record_number_is_400(staff_api, patient):
+def test_duplicate_record_number_is_a_conflict(staff_api, patient):
     before = db_state()
     response = staff_api.post("/api/patients/", {**NEW_PATIENT, "medical_record_number": patient.medical_record_number}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "already exists" in response.json()["medical_record_number"][0]
     assert db_state() == before
 
@@ -108,10 +108,10 @@ def test_update(staff_api, patient):
     assert (patient.last_name, patient.sex, patient.first_name) == ("Byron", "other", "Ada")
 
 
-def test_update_to_taken_record_number_is_400(staff_api, staff, patient):
+def test_update_to_taken_record_number_is_a_conflict(staff_api, staff, patient):
     make_patient(staff, mrn="TAKEN")
     response = staff_api.patch(f"/api/patients/{patient.public_id}/", {"medical_record_number": "TAKEN"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     # patient_update reports the unique constraint as a non-field error (patient_create names the field).
     assert "already exists" in str(response.json())
     patient.refresh_from_db()
@@ -122,7 +122,7 @@ def test_archived_patient_cannot_be_changed(staff_api, staff, patient):
     staff_api.post(f"/api/patients/{patient.public_id}/archive/", {"reason": "Deceased"}, format="json")
     before = db_state()
     response = staff_api.patch(f"/api/patients/{patient.public_id}/", {"first_name": "X"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"errors": ["An archived patient cannot be changed."]}
     assert db_state() == before
 
@@ -143,10 +143,10 @@ def test_archive_takes_open_cases_along(staff_api, staff, patient):
     assert case.is_archived and "Moved away" in case.archive_reason
 
 
-def test_archiving_twice_is_400(staff_api, patient):
+def test_archiving_twice_is_a_conflict(staff_api, patient):
     staff_api.post(f"/api/patients/{patient.public_id}/archive/", {"reason": "One"}, format="json")
     response = staff_api.post(f"/api/patients/{patient.public_id}/archive/", {"reason": "Two"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"errors": ["Already archived."]}
 
 

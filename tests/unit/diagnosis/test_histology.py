@@ -140,7 +140,7 @@ def test_api_enters_and_the_case_detail_leads_with_it(classified_case, request, 
     assert _api(user).get(detail).json()["headline"]["source"] == "ai"
     url = f"/api/cases/{classified_case.public_id}/histology/"
     refused = _api(user).post(url, {"diagnosis": "mel", "reported_on": "2999-01-01", "report_reference": "X"}, format="json")
-    assert refused.status_code == 400 and list(refused.json()) == ["reported_on"]
+    assert refused.status_code == 422 and list(refused.json()) == ["reported_on"]
     created = _api(user).post(url, {"diagnosis": "other", "reported_on": TODAY().isoformat(), "report_reference": "X-1"},
                               format="json")
     assert created.status_code == 201, created.content

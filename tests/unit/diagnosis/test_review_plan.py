@@ -140,7 +140,7 @@ def test_api_records_plan_and_downgrade(classified_case, dermatologist):
     ai = services.case_ai_summary(classified_case)["top_class"]
     body = {"decision": "override" if ai != "bkl" else "confirm", "diagnosis": "bkl", "plan": "follow_up", "follow_up_months": 12}
     refused = _api(dermatologist).post(url, body, format="json")
-    assert refused.status_code == 400 and list(refused.json()) == ["downgrade_reason"]
+    assert refused.status_code == 422 and list(refused.json()) == ["downgrade_reason"]
     created = _api(dermatologist).post(url, {**body, "downgrade_reason": "Benign on dermoscopy"}, format="json")
     assert created.status_code == 201, created.content
     data = created.json()

@@ -34,7 +34,7 @@ def _send(client, channel, case, files):
 
 def _refusal_messages(channel, response) -> list[str]:
     if channel == "api":
-        assert response.status_code == 400, response.content[:300]
+        assert response.status_code == 422, response.content[:300]
         return response.json()["errors"]
     assert response.status_code == 200
     return list(response.context["upload_errors"])

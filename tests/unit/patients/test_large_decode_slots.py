@@ -62,6 +62,6 @@ def test_upload_refused_while_busy_stores_nothing(client, staff, other_process_h
     client.force_login(staff)
     with django_capture_on_commit_callbacks():
         answer = client.post(f"/api/cases/{case.public_id}/images/", {"images": [upload(LARGE, name="big.jpg")]})
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert answer.json()["errors"] == ["big.jpg: The server is busy with other large images; try this one again in a minute."]
     assert LesionImage.objects.count() == 0

@@ -119,7 +119,7 @@ def test_api_opens_a_follow_up_visit(patient, staff, outsider_staff):
                         created_by=outsider_staff)
     refused = api.post("/api/cases/", {"patient": str(patient.public_id), "lesion": str(other.lesion.public_id)},
                        format="json")
-    assert refused.status_code == 400 and list(refused.json()) == ["lesion"]
+    assert refused.status_code == 422 and list(refused.json()) == ["lesion"]
 
 
 def _migrate(targets):
