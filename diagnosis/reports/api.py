@@ -100,16 +100,20 @@ class CsvRenderer(BaseRenderer):
         return data  # never reached: the view returns the stream itself, and errors are rendered as JSON
 
 
+CLINIC_ID_MAX = 2**63 - 1  # the id is compared with a bigint column
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
 class ClinicReportInput(serializers.Serializer):
-    # Bounded: the id is compared with a bigint column.
-    clinic = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    clinic = serializers.IntegerField(required=False, min_value=1, max_value=CLINIC_ID_MAX)
 
     class Meta:
         ref_name = "ClinicReportInput"
 
 
+# The parameters carry the serializers' bounds, so the schema allows exactly what the input serializers accept.
 CLINIC_PARAMETER = OpenApiParameter(
-    "clinic", int, description="Administrators: one clinic's figures (all clinics without it). For a dermatologist, "
+    "clinic", {"type": "integer", "format": "int64", "minimum": 1, "maximum": CLINIC_ID_MAX}, description="Administrators: one clinic's figures (all clinics without it). For a dermatologist, "
     "another clinic's id leaves nothing: they only ever see their own clinic.",
 )
 
@@ -147,7 +151,7 @@ class ClinicCasesCsvApi(JsonErrorsMixin, ClinicReportApi):
 
 
 class PerformanceInput(ClinicReportInput):
-    model_version = serializers.RegexField(r"^[0-9a-f]{64}$", required=False, help_text="SHA-256 of the version's model file.")
+    model_version = serializers.RegexField(SHA256_PATTERN, required=False, help_text="SHA-256 of the version's model file.")
 
     class Meta:
         ref_name = "PerformanceInput"
@@ -160,7 +164,10 @@ class PerformanceApi(ClinicReportApi):
         operation_id="reports_performance",
         parameters=[
             CLINIC_PARAMETER,
-            OpenApiParameter("model_version", str, description="Only this model version (SHA-256 of its model file)."),
+            OpenApiParameter(
+                "model_version", str, pattern=SHA256_PATTERN,
+                description="Only this model version (SHA-256 of its model file).",
+            ),
         ],
         responses=PerformanceSerializer,
         description=(

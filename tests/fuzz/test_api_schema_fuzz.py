@@ -1,7 +1,8 @@
 """The OpenAPI schema fuzzed with schemathesis (Hypothesis), signed in with an API token as clinic staff (and, for
 the operations that refuse staff, again as the clinic's dermatologist), with real records of the user's own clinic
 and of another clinic in play: no answer is a server error, every status code, content type and body is
-documented, no request the schema allows is refused as invalid (400), another clinic's records are never found. Bounded: a few examples per operation, about half a minute in all."""
+documented, no request the schema allows is refused as invalid (400), another clinic's records are never found.
+Bounded: a few examples per operation, about half a minute in all."""
 
 import contextlib
 
