@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 
 from dermplatform.read_only_admin import ReadOnlyAdmin
@@ -11,6 +12,13 @@ class ClinicalRecordAdmin(ReadOnlyAdmin):
     check the clinic, keep the case's state consistent and leave an audit event. (Edited here, a patient could
     move to another clinic, or a case be "Reviewed" with no review.) Records are archived with a reason, never
     deleted; image bytes and their hashes are evidence."""
+
+    @admin.display(description="Value history")
+    def value_history(self, obj):
+        # The record's old and new values, kept by the database (dermplatform.audit.history): platform admins only.
+        events = obj.pgh_event_model._meta
+        url = reverse(f"admin:{events.app_label}_{events.model_name}_changelist")
+        return format_html('<a href="{}?q={}">Every change, old and new values</a>', url, obj.pk)
 
 # Stored files are shown through the access-checked views, never their storage URL: the database storage has
 # none, and an S3 URL would be public.
@@ -37,14 +45,16 @@ class PatientAdmin(ClinicalRecordAdmin):
     list_display = ["medical_record_number", "last_name", "first_name", "clinic", "date_of_birth", "archived_at"]
     list_filter = ["clinic", "sex"]
     search_fields = ["medical_record_number", "last_name", "first_name"]
-    readonly_fields = ["public_id", "created_by", "created_at", "updated_at", "archived_at", "archived_by", "archive_reason"]
+    readonly_fields = ["public_id", "created_by", "created_at", "updated_at", "archived_at", "archived_by", "archive_reason",
+                       "value_history"]
 
 
 @admin.register(Case)
 class CaseAdmin(ClinicalRecordAdmin):
     list_display = ["public_id", "patient", "body_site", "status", "created_at", "archived_at"]
     list_filter = ["status", "body_site", "patient__clinic"]
-    readonly_fields = ["public_id", "created_by", "created_at", "updated_at", "archived_at", "archived_by", "archive_reason"]
+    readonly_fields = ["public_id", "created_by", "created_at", "updated_at", "archived_at", "archived_by", "archive_reason",
+                       "value_history"]
     inlines = [ReadOnlyImageInline]
 
 
@@ -52,7 +62,9 @@ class CaseAdmin(ClinicalRecordAdmin):
 class LesionImageAdmin(ClinicalRecordAdmin):
     list_display = ["public_id", "case", "content_type", "width", "height", "uploaded_at"]
     exclude = sorted(FILE_FIELDS)
-    readonly_fields = [f.name for f in LesionImage._meta.fields if f.name not in FILE_FIELDS] + ["preview", "original"]
+    readonly_fields = [f.name for f in LesionImage._meta.fields if f.name not in FILE_FIELDS] + [
+        "preview", "original", "value_history",
+    ]
 
     @admin.display(description="Thumbnail")
     def preview(self, image):

@@ -179,6 +179,8 @@ def test_platform_admins_read_the_history_in_the_admin(admin_client_, staff, der
     assert detail.status_code == 200 and "Florence → Flo" in detail.content.decode()
     assert b'name="_save"' not in detail.content
     assert admin_client_.post(f"/admin/patients/patientevent/{updated.pgh_id}/delete/", {"post": "yes"}).status_code == 403
+    record_page = admin_client_.get(f"/admin/patients/patient/{patient.pk}/change/").content.decode()
+    assert f'href="/admin/patients/patientevent/?q={patient.pk}"' in record_page  # the record links to its history
     for path in ("/admin/accounts/userevent/", "/admin/diagnosis/predictionevent/", "/admin/patients/lesionimageevent/"):
         assert admin_client_.get(path).status_code == 200
 
