@@ -7,4 +7,9 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (sign-in, sign-out, failed sign-in, lockout)
+        from celery import signals
+
+        from . import history, receivers  # noqa: F401  (receivers: sign-in, sign-out, failed sign-in, lockout)
+
+        signals.task_prerun.connect(history.task_started, weak=False, dispatch_uid="history_task_started")
+        signals.task_postrun.connect(history.task_finished, weak=False, dispatch_uid="history_task_finished")

@@ -6,8 +6,8 @@ SQL, a migration. Each copy is a full snapshot of the tracked fields; the previo
 the old values (`pghistory.models.Events` computes the diff, `{field: [old, new]}`, read in the admin).
 
 Each snapshot carries the request's context, `{"user": <acting user's id>, "request_id": ...}`: the same request
-id as the AuditEvent of that request, so a value change joins to who opened what from where. Writes outside a
-request (a task, a command) have no context.
+id as the AuditEvent of that request, so a value change joins to who opened what from where. Rows written by a
+Celery task carry `{"task": <name>, "task_id": ...}` instead; a management command's carry none.
 
 Unlike AuditEvent, these rows hold the record's values, patient-identifying ones included: they are the record's own
 history, inside the database beside the record, and only platform admins read them. They never go into AuditEvent
@@ -80,6 +80,25 @@ def request_context(request, request_id: str):
     elif isinstance(request, ASGIRequest):
         request.__class__ = pghistory.middleware.ASGIRequest
     return pghistory.context(user=user_id, request_id=request_id)
+
+
+# Task id -> the history context opened when a Celery task started (a worker process runs one at a time).
+_task_contexts: dict = {}
+
+
+def task_started(task_id=None, task=None, **kwargs) -> None:
+    """Celery's task_prerun: rows written by a task (the AI worker's case updates) name the task and its id."""
+    if connection.vendor == "postgresql" and task is not None:
+        scope = pghistory.context(task=task.name, task_id=task_id)
+        scope.__enter__()
+        _task_contexts[task_id] = scope
+
+
+def task_finished(task_id=None, **kwargs) -> None:
+    """Celery's task_postrun (sent whatever the outcome)."""
+    scope = _task_contexts.pop(task_id, None)
+    if scope is not None:
+        scope.__exit__(None, None, None)
 
 
 def baseline_snapshot(app_label: str, event_model: str):

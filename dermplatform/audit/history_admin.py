@@ -122,7 +122,8 @@ class HistoryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="by")
     def by(self, event):
-        return event._by or "-"
+        # A user for a request; the task's name for what a worker wrote (the AI's case updates).
+        return event._by or (event.pgh_context or {}).get("task") or "-"
 
     @admin.display(description="request id")
     def request(self, event):

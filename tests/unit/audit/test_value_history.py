@@ -152,6 +152,18 @@ def test_a_prediction_changed_behind_the_applications_back_is_recorded(classifie
     assert after.pgh_diff == {"top_class": [prediction.top_class, "forged"]}
 
 
+def test_a_task_names_itself_on_the_rows_it_writes(staff, active_model):
+    from diagnosis.tasks import classify_image
+
+    image = make_image(staff, make_case(staff, make_patient(staff, mrn="H-9")))
+    result = classify_image.apply(args=[image.pk], task_id="task-under-test")
+    assert result.successful(), result.traceback
+    status_change = [event for event in _history(image.case, "update") if "status" in event.pgh_diff][-1]
+    assert status_change.pgh_diff["status"][1] == "awaiting_review"  # the AI's opinion is in: the worker moved it
+    assert status_change.pgh_context == {"task": "diagnosis.tasks.classify_image", "task_id": "task-under-test"}
+    assert status_change.user_id is None
+
+
 def test_platform_admins_read_the_history_in_the_admin(admin_client_, staff, dermatologist):
     patient = make_patient(staff, mrn="H-7", first_name="Florence", last_name="Nightingale")
     make_patient(staff, mrn="H-8", first_name="Mary", last_name="Seacole")
