@@ -98,6 +98,10 @@ class TokenInput(AuthTokenSerializer):
 _TokenOutput = inline_serializer(
     "IssuedToken", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
 )
+_WrongCredentials = OpenApiResponse(
+    description='Wrong user name or password ("non_field_errors"), or no valid two-factor code for a user who has '
+    'two factors ("otp_token"): no token.',
+)
 _SignInRefused = OpenApiResponse(
     inline_serializer("SignInRefused", {"errors": serializers.ListField(child=serializers.CharField())}),
     description="Sign-in locked after repeated failures, or the server busy with other sign-ins (try again after "
@@ -120,7 +124,7 @@ class TokenApi(APIView):
         kwargs.setdefault("context", {"request": self.request, "view": self})
         return self.serializer_class(*args, **kwargs)
 
-    @extend_schema(request=TokenInput, responses={200: _TokenOutput, 429: _SignInRefused})
+    @extend_schema(request=TokenInput, responses={200: _TokenOutput, 400: _WrongCredentials, 429: _SignInRefused})
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():

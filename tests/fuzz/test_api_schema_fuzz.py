@@ -7,10 +7,6 @@ Bounded: a few examples per operation, about half a minute in all."""
 import contextlib
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from knox.models import AuthToken
 from schemathesis.config import SchemathesisConfig
@@ -24,6 +20,7 @@ from schemathesis.checks import (
 
 from tests.clinical_world import clinical_world
 from tests.factories import DermatologistFactory, StaffFactory
+from tests.fuzz.wsgi_schema import wsgi_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -56,15 +53,8 @@ def worlds(clinic, other_clinic):
 
 @pytest.fixture
 def api_schema(worlds):
-    # As Django's test client does: the test's database connection (and its transaction) outlives each request.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        app = get_wsgi_application()
-        yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, config=CONFIG, headers=worlds["headers"])
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    with wsgi_schema(headers=worlds["headers"], config=CONFIG) as schema:
+        yield schema
 
 
 def _object_type(path: str) -> str | None:
@@ -104,7 +94,7 @@ def test_api_answers_by_its_schema(api_schema, worlds):
     for result in api_schema.get_all_operations():
         operation = result.ok()
         if operation.path.startswith("/api/token/"):
-            continue  # sign-in and revocation: fuzzing them would revoke the fuzzer's own token (tests: test_token_auth)
+            continue  # sign-in and revocation would revoke the fuzzer's own token: fuzzed apart (test_token_fuzz)
         operations += 1
 
         @given(case=operation.as_strategy())
