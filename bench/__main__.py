@@ -2,11 +2,20 @@
 
 import sys
 
-from bench import ai_latency, ai_throughput, image_cleaning, inference_batching, inference_runtime, queue_page
+from bench import (
+    ai_latency,
+    ai_throughput,
+    image_cleaning,
+    inference_batching,
+    inference_runtime,
+    queue_page,
+    value_history,
+)
 
 
 def main() -> int:
-    for bench in (image_cleaning, inference_batching, inference_runtime, ai_latency, ai_throughput, queue_page):
+    for bench in (image_cleaning, inference_batching, inference_runtime, ai_latency, ai_throughput, queue_page,
+                  value_history):
         print(f"== {bench.__name__}")
         bench.main()
     return 0
