@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from dermplatform import slots
 
 SLOT_NAME = "large-decode"
+BUSY = "busy"  # the refusal code of an upload that found every slot taken (the API answers it 503)
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 _malloc_trim = getattr(_LIBC, "malloc_trim", None)  # glibc only
 
@@ -39,7 +40,7 @@ def large_decode_slot():
         slot = slots.acquire(SLOT_NAME, count=settings.DERM_LARGE_DECODE_SLOTS, wait=settings.DERM_LARGE_DECODE_WAIT)
     except slots.Busy:
         raise ValidationError(
-            "The server is busy with other large images; try this one again in a minute.", code="busy"
+            "The server is busy with other large images; try this one again in a minute.", code=BUSY
         ) from None
     try:
         yield

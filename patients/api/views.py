@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from patients import selectors, services
 from patients.conflicts import StateConflict
+from patients.decode_slots import BUSY
 from patients.models import BodySite, Case, Lesion, LesionImage, Patient, Sex, Side
 from patients.views.images import image_response
 
@@ -46,7 +47,25 @@ class Conflict(exceptions.ValidationError):
     status_code = status.HTTP_409_CONFLICT
 
 
-def drf_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+class TryLater(exceptions.APIException):
+    """Every refusal was the server being busy (large decodes): the same request will go through later."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    wait = 60  # DRF's exception handler sends it as Retry-After
+
+    def __init__(self, messages):
+        super().__init__()
+        self.detail = {ERRORS_KEY: [exceptions.ErrorDetail(m, code="busy") for m in messages]}
+
+
+def _only_busy(exc: DjangoValidationError) -> bool:
+    errors = [] if hasattr(exc, "error_dict") else exc.error_list
+    return bool(errors) and all(error.code == BUSY for error in errors)
+
+
+def drf_validation_error(exc: DjangoValidationError) -> exceptions.APIException:
+    if _only_busy(exc):
+        return TryLater(exc.messages)
     error = Conflict if isinstance(exc, StateConflict) else Unprocessable
     if hasattr(exc, "error_dict"):
         return error(
@@ -331,7 +350,11 @@ class CaseImagesApi(ClinicalListApi):
     @extend_schema(
         operation_id="cases_images_upload",
         request={"multipart/form-data": InputSerializer},
-        responses={201: OutputSerializer},
+        responses={
+            201: OutputSerializer,
+            503: OpenApiResponse(description="Busy with other large images: nothing stored; send the same "
+                                             "upload again after Retry-After seconds."),
+        },
         description=(
             "Upload images to the case. All or nothing: if any file is refused (not a JPEG or PNG, damaged, "
             "too large, too small, a duplicate), nothing is stored and the answer names each file and why."

@@ -62,6 +62,20 @@ def test_upload_refused_while_busy_stores_nothing(client, staff, other_process_h
     client.force_login(staff)
     with django_capture_on_commit_callbacks():
         answer = client.post(f"/api/cases/{case.public_id}/images/", {"images": [upload(LARGE, name="big.jpg")]})
-    assert answer.status_code == 422
+    # Nothing wrong with the file: 503 with Retry-After tells a client to send the same upload again later.
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "60"
     assert answer.json()["errors"] == ["big.jpg: The server is busy with other large images; try this one again in a minute."]
+    assert LesionImage.objects.count() == 0
+
+
+def test_a_busy_refusal_beside_a_bad_file_is_a_plain_refusal(client, staff, other_process_holds_the_slot,
+                                                            django_capture_on_commit_callbacks):
+    case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks():
+        answer = client.post(f"/api/cases/{case.public_id}/images/",
+                             {"images": [upload(LARGE, name="big.jpg"), upload(b"not an image", name="bad.jpg")]})
+    assert answer.status_code == 422  # sending it again would not help: bad.jpg stays refused
+    assert len(answer.json()["errors"]) == 2
     assert LesionImage.objects.count() == 0
