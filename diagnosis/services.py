@@ -26,6 +26,7 @@ from .models import Histology
 from .models.histology import HISTOLOGY_DIAGNOSES
 from .models.review import MALIGNANT
 from .models.prediction import FLAG_KEYS, Flag
+from .not_assessable import reason_store
 
 logger = logging.getLogger(__name__)
 AI_WORKER = "ai-worker"  # the audit trail's actor name for what the inference worker writes
@@ -181,7 +182,8 @@ def _prediction_build(image: LesionImage, version: ModelVersion, result: dict, d
         malignant_flag=malignant_flag,
         malignant_threshold=malignant_threshold,
         assessable=bool(result.get("assessable", True)),
-        not_assessable_reason="; ".join(result.get("not_assessable_reasons") or []),
+        # Each reason with its numbers in parentheses: pages show the plain sentence and the numbers apart.
+        not_assessable_reason=reason_store(result.get("not_assessable_reasons"), result.get("not_assessable_details")),
         guard=_jsonable(result.get("guard") or {}),
         metadata_used=_jsonable(result.get("metadata_used") or {}),
         duration_ms=duration_ms,

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ..models.histology import HISTOLOGY_DIAGNOSES
 from ..models.prediction import Flag
+from ..not_assessable import reason_text
 from .content import CaseReport
 
 # The seven HAM10000 classes (and "other" for histology) as a code system of this platform.
@@ -150,7 +151,10 @@ def _ai(report: CaseReport, patient: dict, devices: list[dict]) -> dict | None:
         interpretation=[{"coding": [{"system": "urn:dermplatform:ai-flag", "code": summary["flag"],
                                      "display": Flag.LABEL[summary["flag"]]}], "text": summary["flag_text"]}],
         component=components or None,
-        note=[{"text": text} for text in (summary["operating_point"],) if text],
+        note=[{"text": text} for text in (summary["operating_point"],) if text] + [
+            {"text": f"An image not assessable by the AI: {reason_text(p.not_assessable_reason)}."}
+            for p in summary["not_assessable"]
+        ],
     )
     if summary["top_class"]:
         observation["valueCodeableConcept"] = _dx(summary["top_class"])

@@ -17,6 +17,7 @@ from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate
 from xml.sax.saxutils import escape
 
 from ..models.review import DIAGNOSES
+from ..not_assessable import reason_text
 from .content import CaseReport
 
 NAMES = dict(DIAGNOSES)
@@ -170,7 +171,7 @@ def _images(w: _Writer, report: CaseReport):
         if prediction is None:
             caption = "No AI opinion on this image."
         elif not prediction.assessable:
-            caption = f"Not assessable by the AI: {prediction.not_assessable_reason or 'the image guard refused it'}."
+            caption = f"Not assessable by the AI. {reason_text(prediction.not_assessable_reason)}."
         else:
             top = ", ".join(f"{code} {_percent(p)}" for code, p in prediction.top_classes)
             caption = f"AI: {prediction.flag_label}; {top}."

@@ -3,6 +3,7 @@ from django import template
 from diagnosis.models.prediction import Flag
 from diagnosis.models.prediction import risk_level as _risk_level
 from diagnosis.models.review import DIAGNOSES
+from diagnosis.not_assessable import reason_in_words
 
 register = template.Library()
 NAMES = dict(DIAGNOSES)
@@ -27,6 +28,18 @@ def risk_level(value) -> str:
 def flag_label(flag: str) -> str:
     """Short words for a Flag value (queue rows)."""
     return Flag.LABEL.get(flag, flag)
+
+
+@register.filter
+def reason_plain(stored: str) -> str:
+    """A stored not-assessable reason as the sentence a clinician reads (diagnosis.not_assessable)."""
+    return reason_in_words(stored)[0]
+
+
+@register.filter
+def reason_details(stored: str) -> str:
+    """The guard's numbers behind a not-assessable reason ("focus 3.2, needs ≥ 6.5"), "" when none."""
+    return reason_in_words(stored)[1]
 
 
 @register.filter

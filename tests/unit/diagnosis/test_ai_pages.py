@@ -78,13 +78,13 @@ def test_not_assessable_case_shows_reasons_and_no_diagnosis(uploaded_case, model
     model_variant(mel=0.0, malignant=0.0, refuse_all=True)
     classify_all(uploaded_case)
     content = clients(uploaded_case, which)
-    assert content.count("Not assessable by the AI: too blurred") >= 2
+    assert content.count("Not assessable by the AI. Too blurred for the AI: retake the image in focus") >= 2
     assert TOP_CLASS not in content and "Most likely" not in content
     assert MEL not in content and "Top:" not in content
     assert "No AI diagnosis" in content
     assert 'data-testid="heatmap"' not in content  # a refused image's heat-map would explain no opinion
     if which == "case":
-        assert content.count("AI: not assessable — too blurred") == 2
+        assert content.count("AI: not assessable — Too blurred for the AI: retake the image in focus") == 2
     else:
         assert "no AI diagnosis to confirm" in content
 
@@ -97,7 +97,7 @@ def test_one_refused_image_among_judged_ones(uploaded_case, model_variant, clien
     services.image_classify(image_id=second.pk)
     content = clients(uploaded_case, "review")
     assert content.index(MEL) < content.index(TOP_CLASS)
-    assert content.count("Not assessable by the AI: too blurred") == 2  # the case's note and the image's card
+    assert content.count("Not assessable by the AI. Too blurred for the AI: retake the image in focus") == 2  # the case's note and the image's card
     assert content.count("Top:") == 1  # only the judged image shows classes
     assert content.count('data-testid="heatmap"') == 1  # and only its heat-map
 
