@@ -35,6 +35,7 @@ urlpatterns = [
     path("review/", include("diagnosis.urls")),
     path("", include("diagnosis.attention_urls")),
     path("", include("diagnosis.reports.urls")),
+    path("", include("diagnosis.validation.urls")),
     path("api/", include("dermplatform.api_urls")),
 ]
 

@@ -4,7 +4,7 @@ from django.utils.html import format_html
 
 from dermplatform.read_only_admin import ReadOnlyAdmin
 
-from .models import ClassificationJob, ModelVersion, Prediction, Review
+from .models import ClassificationJob, ClinicThresholds, ModelVersion, Prediction, Review, ValidationImage, ValidationRun
 
 
 @admin.register(ModelVersion)
@@ -60,3 +60,34 @@ class ReviewAdmin(ReadOnlyAdmin):
 class ClassificationJobAdmin(ReadOnlyAdmin):
     list_display = ["image", "queued_at", "times_queued", "attempts", "failed_at", "failure_reason"]
     list_filter = [("failed_at", admin.EmptyFieldListFilter)]
+
+
+class ValidationImageInline(admin.TabularInline):
+    model = ValidationImage
+    fields = ["position", "file_name", "truth", "scored", "assessable", "mel_score", "malignant_score", "error"]
+    readonly_fields = fields
+    exclude = ["image"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ValidationRun)
+class ValidationRunAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "clinic", "model_version", "source", "status", "done", "total", "created_by",
+                    "created_at"]
+    list_filter = ["status", "source", "clinic"]
+    inlines = [ValidationImageInline]
+
+
+@admin.register(ClinicThresholds)
+class ClinicThresholdsAdmin(ReadOnlyAdmin):
+    list_display = ["clinic", "model_version", "kind", "mel_threshold", "malignant_threshold", "decided_by",
+                    "created_at", "run"]
+    list_filter = ["kind", "clinic"]

@@ -22,11 +22,13 @@ from .claims import claim_settle_for_review
 from .model_registry import model_version_active, predictor_for
 from .triage import triage_refresh
 from .models import ClassificationJob, ManagementPlan, ModelVersion, Prediction, Review, ReviewDecision
-from .models import Histology
+from .models import ClinicThresholds, Histology
 from .models.histology import HISTOLOGY_DIAGNOSES
 from .models.review import MALIGNANT
 from .models.prediction import FLAG_KEYS, Flag
 from .not_assessable import reason_store
+
+FLAG_CLASSES = {"mel": ("mel",), "malignant": tuple(sorted(MALIGNANT))}
 
 logger = logging.getLogger(__name__)
 AI_WORKER = "ai-worker"  # the audit trail's actor name for what the inference worker writes
@@ -164,12 +166,53 @@ def images_classify_together(batch: list[tuple], version: ModelVersion) -> list[
     return _predictions_record([(image, result) for (image, _), result in zip(batch, results, strict=True)], version, duration_ms)
 
 
-def _prediction_build(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int) -> Prediction:
+MODEL_CARD = "model card"
+
+
+def flags_at_clinic_thresholds(probabilities: dict, flags: dict, clinic: ClinicThresholds | None) -> dict:
+    """The model's flags, with the clinic's adopted threshold in place of the card's for each flag it set (the
+    same rule as the card's: flagged when the score reaches the threshold)."""
+    if clinic is None:
+        return flags
+    flags = {key: dict(value) for key, value in flags.items()}
+    for key in FLAG_KEYS:
+        threshold = clinic.threshold(key)
+        if threshold is None:
+            continue
+        score = (flags.get(key) or {}).get("score")
+        if score is None:
+            score = sum(float(probabilities.get(c, 0.0)) for c in FLAG_CLASSES[key])
+        flags[key] = {"score": float(score), "threshold": float(threshold), "flagged": float(score) >= threshold}
+    return flags
+
+
+def _clinic_thresholds_in_force(clinic_id: int, version: ModelVersion) -> ClinicThresholds | None:
+    """The clinic's adopted thresholds for this version; None when the model card's apply (never adopted, or
+    restored)."""
+    current = ClinicThresholds.objects.in_force(clinic_id=clinic_id, model_version_id=version.pk)
+    if current is None or (current.mel_threshold is None and current.malignant_threshold is None):
+        return None
+    return current
+
+
+def _operating_point_source(clinic: ClinicThresholds | None) -> str:
+    if clinic is None:
+        return MODEL_CARD
+    if clinic.mel_threshold is not None and clinic.malignant_threshold is not None:
+        return clinic.label
+    only = "melanoma" if clinic.mel_threshold is not None else "malignancy"
+    return f"{clinic.label} ({only} flag), model card (the other)"
+
+
+def _prediction_build(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int,
+                      clinic: ClinicThresholds | None = None) -> Prediction:
     probabilities = {str(c): float(p) for c, p in result["probabilities"].items()}
-    flags = result.get("flags") or {}
+    flags = flags_at_clinic_thresholds(probabilities, result.get("flags") or {}, clinic)
     mel_flag, mel_threshold = _flag_fields(flags, "mel")
     malignant_flag, malignant_threshold = _flag_fields(flags, "malignant")
     return Prediction(
+        clinic_thresholds=clinic,
+        operating_point_source=_operating_point_source(clinic),
         image=image,
         model_version=version,
         probabilities=probabilities,
@@ -222,7 +265,9 @@ def _predictions_record(results: list[tuple], version: ModelVersion, duration_ms
 
 def _prediction_store(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int) -> Prediction:
     """Inside the case's transaction: the prediction and its heat-map, or the one a re-delivered task stored first."""
-    prediction = _prediction_build(image, version, result, duration_ms)
+    # The clinic's adopted thresholds are read in the case's transaction: an adoption commits before or after it.
+    clinic = _clinic_thresholds_in_force(image.case.patient.clinic_id, version)
+    prediction = _prediction_build(image, version, result, duration_ms, clinic)
     heatmap = result.get("heatmap_png") or b""
     try:
         with transaction.atomic():
@@ -386,7 +431,7 @@ def case_ai_summary(case: Case) -> dict | None:
     probabilities (averaged over them); with none assessable there is no AI diagnosis (top_class None).
     """
     latest = {}
-    for prediction in Prediction.objects.filter(image__case=case).select_related("model_version", "image").order_by("created_at"):
+    for prediction in Prediction.objects.filter(image__case=case).select_related("model_version", "image", "clinic_thresholds").order_by("created_at"):
         latest[prediction.image_id] = prediction
     return ai_summary_of(list(latest.values()))
 

@@ -43,6 +43,12 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "reports:case_pdf": {"GET": (A.REPORT_PDF, "case")},
     "reports:clinic_cases_csv": {"GET": (A.CASES_EXPORT, "")},
     "reports:performance": {"GET": (A.PERFORMANCE_VIEW, "")},
+    "validation:list": {"GET": (A.VALIDATION_LIST, "")},
+    "validation:create": {"POST": (A.VALIDATION_CREATE, "")},
+    "validation:run": {"GET": (A.VALIDATION_VIEW, "validationrun")},
+    "validation:delete": {"POST": (A.VALIDATION_DELETE, "validationrun")},
+    "validation:adopt": {"POST": (A.THRESHOLDS_ADOPT, "validationrun")},
+    "validation:restore": {"POST": (A.THRESHOLDS_RESTORE, "validationrun")},
     # API
     "patients_api:patient_list": {"GET": (A.PATIENT_LIST, ""), "POST": (A.PATIENT_CREATE, "")},
     "patients_api:patient_search": {"POST": (A.PATIENT_LIST, "")},

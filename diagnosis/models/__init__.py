@@ -1,12 +1,16 @@
 from .attention import AttentionSeen
 from .claim import ReviewClaim
+from .clinic_thresholds import ClinicThresholds
 from .classification_job import ClassificationJob
 from .histology import Histology
 from .model_version import ModelVersion
 from .prediction import Prediction
 from .review import ManagementPlan, Review, ReviewDecision
 from .triage import CaseTriage
+from .validation_image import ValidationImage
+from .validation_run import ValidationRun
 
 __all__ = [
-    "AttentionSeen", "CaseTriage", "ClassificationJob", "Histology", "ModelVersion", "ManagementPlan", "Prediction", "Review", "ReviewClaim", "ReviewDecision",
+    "AttentionSeen", "CaseTriage", "ClinicThresholds", "ClassificationJob", "Histology", "ModelVersion", "ManagementPlan", "Prediction", "Review", "ReviewClaim", "ReviewDecision",
+    "ValidationImage", "ValidationRun",
 ]

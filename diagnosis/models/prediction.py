@@ -56,6 +56,11 @@ def operating_point_text(key: str, threshold: float, card: dict | None = None) -
     return f"{text}, chosen on validation data"
 
 
+def clinic_operating_point_text(key: str, threshold: float, label: str) -> str:
+    """E.g. "threshold 0.2 on P(melanoma), clinic threshold of 2026-12-10 (local validation)"."""
+    return f"threshold {threshold:.3g} on {_FLAG_SCORE[key][0]}, {label} (local validation)"
+
+
 def risk_level(malignancy_risk: float) -> str:
     """The one place that turns a malignancy risk into the low / medium / high shown to users."""
     if malignancy_risk >= 0.5:
@@ -93,6 +98,15 @@ class Prediction(models.Model):
         null=True, blank=True, help_text="Suspicious for malignancy: P(akiec)+P(bcc)+P(mel) ≥ malignant_threshold."
     )
     malignant_threshold = models.FloatField(null=True, blank=True)
+    # Which operating point the flags were held against: the model card's, or a clinic's adopted thresholds.
+    clinic_thresholds = models.ForeignKey(
+        "diagnosis.ClinicThresholds", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The clinic's adopted thresholds in force when the image was classified (empty: the model card's).",
+    )
+    operating_point_source = models.CharField(
+        max_length=100, blank=True,
+        help_text='Where the thresholds came from, e.g. "model card" or "clinic threshold of 2026-12-10".',
+    )
     assessable = models.BooleanField(default=True, help_text="False when the image guard refused to judge the image.")
     not_assessable_reason = models.TextField(blank=True)
     guard = models.JSONField(default=dict, blank=True, help_text="The image guard's signal values.")
@@ -151,7 +165,12 @@ class Prediction(models.Model):
 
     def operating_point(self, key: str) -> str:
         threshold = self.mel_threshold if key == "mel" else self.malignant_threshold
-        return "" if threshold is None else operating_point_text(key, threshold, self.model_version.card)
+        if threshold is None:
+            return ""
+        clinic = self.clinic_thresholds
+        if clinic is not None and clinic.threshold(key) is not None:
+            return clinic_operating_point_text(key, threshold, clinic.label)
+        return operating_point_text(key, threshold, self.model_version.card)
 
     @property
     def operating_points(self) -> str:

@@ -55,7 +55,7 @@ def case_facts(cases):
             )
         )
         predictions = defaultdict(list)
-        found = (Prediction.objects.filter(image__case__in=batch).select_related("model_version")
+        found = (Prediction.objects.filter(image__case__in=batch).select_related("model_version", "clinic_thresholds")
                  .annotate(case_pk=F("image__case_id")).order_by("created_at", "pk"))
         for prediction in found:
             predictions[prediction.case_pk].append(prediction)

@@ -21,8 +21,14 @@ def _url(name, objects):
 def test_every_patient_read_is_no_store(client, staff, dermatologist, classified, name):
     reader = dermatologist if name.startswith(
         ("diagnosis:", "diagnosis_api:review_queue", "diagnosis_api:case_claim", "diagnosis_api:reviews_made",
-         "reports:clinic_", "reports:performance", "reports_api:clinic_", "reports_api:performance")
+         "reports:clinic_", "reports:performance", "reports_api:clinic_", "reports_api:performance", "validation:")
     ) else staff
+    if name.startswith("validation:"):
+        from diagnosis.models import ValidationRun
+
+        classified = {**classified, "validationrun": ValidationRun.objects.create(
+            clinic=dermatologist.clinic, model_version=classified["prediction"].model_version, source="upload",
+            created_by=dermatologist)}
     client.force_login(reader)
     response = client.get(_url(name, classified))
     assert response.status_code == 200, name

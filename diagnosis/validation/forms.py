@@ -1,0 +1,33 @@
+from django import forms
+
+from dermplatform.accounts.models import Clinic
+
+
+class _RunForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False, label="Label",
+                           help_text="Optional: e.g. the device or period the images come from.")
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.order_by("name"), required=False,
+                                    help_text="Administrators: the clinic the run is for.")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user is not None and user.role != "admin":
+            del self.fields["clinic"]
+
+    def clinic_id(self) -> int | None:
+        if "clinic" in self.fields:
+            clinic = self.cleaned_data.get("clinic")
+            return clinic.pk if clinic else None
+        return self.user.clinic_id
+
+
+class UploadRunForm(_RunForm):
+    images = forms.FileField(label="Images (ZIP)", required=False)
+    labels = forms.FileField(label="Labels (CSV)", required=False,
+                             help_text="Columns: file_name, diagnosis (akiec, bcc, bkl, df, mel, nv, vasc); optional "
+                                       "age, sex, body_site.")
+
+
+class HistologyRunForm(_RunForm):
+    pass
