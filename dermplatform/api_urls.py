@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("patients.api.urls")),
     path("", include("diagnosis.api.urls")),
     path("", include("diagnosis.reports.api_urls")),
+    path("", include("diagnosis.validation.api_urls")),
 ]

@@ -72,6 +72,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "reports_api:case_fhir": {"GET": (A.REPORT_FHIR, "case")},
     "reports_api:clinic_cases_csv": {"GET": (A.CASES_EXPORT, "")},
     "reports_api:performance": {"GET": (A.PERFORMANCE_VIEW, "")},
+    "validation_api:thresholds_adopt": {"POST": (A.THRESHOLDS_ADOPT, "validationrun")},
     "diagnosis_api:case_claim": {
         "GET": (A.CASE_VIEW, "case"), "POST": (A.CLAIM_TAKE, "case"), "DELETE": (A.CLAIM_RELEASE, "case"),
     },
