@@ -97,6 +97,69 @@ def _fuse(args) -> int:
     return 0
 
 
+def _sources_parser(sub):
+    from ml.multisource import SourcesOptions
+
+    p = sub.add_parser("fuse-sources", help="the clinical model on every training source: head, calibration, "
+                                            "per-source thresholds and the guard on a frozen trunk's cached features")
+    s = sub.add_parser("evaluate-sources", help="test parts per source and pooled (once, after the model is fixed), "
+                                                "shortcut checks; --loso: leave-one-source-out")
+    for q in (p, s):
+        q.add_argument("--trunk", required=True, help="clinical model folder whose graph has a 'trunk' layer (v3)")
+        q.add_argument("--data-root", required=True, help="folder holding the source folders (../shared/data)")
+        q.add_argument("--cache", required=True, help="feature cache folder (written on the first run)")
+    p.add_argument("--out", required=True)
+    s.add_argument("--model", required=True)
+    s.add_argument("--out", required=True, help="JSON report")
+    s.add_argument("--loso", action="store_true", help="also leave each source out in turn")
+    s.add_argument("--colour-constancy", action="store_true", help="also the shades-of-grey trial on validation")
+    defaults = SourcesOptions(trunk="", data_root="", out="", cache="")
+    for f in fields(SourcesOptions):
+        default = getattr(defaults, f.name)
+        if f.name in ("trunk", "data_root", "out", "cache", "sources", "aug_views"):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        for q in (p, s):
+            if isinstance(default, bool):
+                q.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+            else:
+                q.add_argument(flag, type={int: int, float: float}.get(type(default), str), default=default,
+                               help=f"default: {default}")
+    for q in (p, s):
+        q.add_argument("--sources", default=",".join(defaults.sources), help="comma-separated source names")
+
+
+def _sources_options(args):
+    from ml.multisource import SourcesOptions
+
+    values = {f.name: getattr(args, f.name) for f in fields(SourcesOptions) if hasattr(args, f.name)}
+    values["sources"] = tuple(args.sources.split(","))
+    values.setdefault("out", "")
+    return SourcesOptions(**values)
+
+
+def _fuse_sources(args) -> int:
+    from ml.multisource import fuse_sources
+
+    fuse_sources(_sources_options(args))
+    return 0
+
+
+def _evaluate_sources(args) -> int:
+    from ml import multisource
+
+    opts = _sources_options(args)
+    report = {"test": multisource.evaluate_sources(args.model, opts)}
+    if args.loso:
+        report["leave_one_source_out"] = multisource.leave_one_source_out(opts)
+    if args.colour_constancy:
+        report["colour_constancy_validation"] = multisource.colour_constancy_trial(opts)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    print(multisource.summary_table(report))
+    return 0
+
+
 def _explain(args) -> int:
     from PIL import Image
 
@@ -125,7 +188,8 @@ def _guard(args) -> int:
     s = predictor.card["training"]["split"]
     part = split_by_lesion(df, val_fraction=s["val_fraction"], test_fraction=s["test_fraction"], seed=s["seed"])[args.split]
     lesions = [Image.open(p).convert("RGB") for p in part.sample(n=min(args.lesions, len(part)), random_state=0)["path"]]
-    report = ood.guard_report(predictor, ood.not_assessable_corpus(lesions))
+    corpus = ood.held_out_corpus(lesions) if args.held_out else ood.not_assessable_corpus(lesions)
+    report = ood.guard_report(predictor, corpus)
     report.update({"model": predictor.name, "degraded_from": f"{len(lesions)} {args.split}-split images",
                    "thresholds": predictor.guard_thresholds})
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--metadata-variants", action=argparse.BooleanOptionalAction, default=True,
                    help="also score with partial and no metadata (models that take metadata)")
     _fuse_parser(sub)
+    _sources_parser(sub)
     x = sub.add_parser("explain", help="classify one image: the full result as JSON, heat-map PNG to --out")
     x.add_argument("--model", required=True)
     x.add_argument("--image", required=True)
@@ -162,9 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--data", required=True, help="HAM10000-layout folder: lesions to degrade come from its split")
     g.add_argument("--split", choices=["train", "val", "test"], default="test")
     g.add_argument("--lesions", type=int, default=60)
+    g.add_argument("--held-out", action="store_true",
+                   help="leave out the photographs the guard's dermoscopy classifier was trained on")
     g.add_argument("--out", required=True, help="JSON report")
     args = parser.parse_args(argv)
-    return {"train": _train, "evaluate": _evaluate, "fuse": _fuse, "explain": _explain, "guard": _guard}[args.command](args)
+    return {"train": _train, "evaluate": _evaluate, "fuse": _fuse, "fuse-sources": _fuse_sources,
+            "evaluate-sources": _evaluate_sources, "explain": _explain, "guard": _guard}[args.command](args)
 
 
 if __name__ == "__main__":

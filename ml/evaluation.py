@@ -28,7 +28,7 @@ def score_folder(predictor, df, *, records=None, tta: bool | None = None, batch_
                  details: bool = True, log=print) -> dict:
     """Per image, in ``df`` order: ``logits`` (uncalibrated), ``probs`` (calibrated) and, with ``details``,
     the guard's verdicts and the heat-map's share inside the lesion."""
-    from ml.guard import judge, pixel_signals
+    from ml.guard import feature_signal, judge, pixel_signals
     from ml.heatmap import cam, heatmap_for_image, lesion_mask, mass_inside
     from ml.preprocessing import load_image
 
@@ -39,12 +39,13 @@ def score_folder(predictor, df, *, records=None, tta: bool | None = None, batch_
         raw = predictor.forward(x, meta, tta=tta)
         logits.append(raw["logits"])
         if details:
-            dist = predictor.density.distance(raw["pooled"]) if predictor.density is not None and "pooled" in raw else None
+            feature = (feature_signal(predictor.feature_guard, raw["pooled"])
+                       if predictor.feature_guard is not None and "pooled" in raw else None)
             top = raw["logits"].argmax(1)
             for j, rgb in enumerate(x):
                 s = pixel_signals(rgb)
-                if dist is not None:
-                    s["feature_distance"] = float(dist[j])
+                if feature is not None:
+                    s[feature[0]] = float(feature[1][j])
                 reasons.append(judge(s, predictor.guard_thresholds))
                 if "maps" in raw and predictor.cam_weights is not None:
                     maps = np.stack([cam(m, predictor.cam_weights[:, top[j]]) for m in raw["maps"][j]])

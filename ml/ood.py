@@ -133,3 +133,50 @@ def guard_report(predictor, corpus: list[tuple[str, Image.Image]]) -> dict:
     return {"n": len(flagged), "flagged_fraction": float(np.mean(flagged)),
             "per_kind": {k: {"n": len(v), "flagged_fraction": float(np.mean(v))} for k, v in kinds.items()},
             "passed": missed}
+
+
+def _varied_crops(img: Image.Image, rng: np.random.Generator, n: int) -> list[Image.Image]:
+    """Random crops (30-100 % of each side), quarter turns and colour changes of one picture."""
+    img = img.convert("RGB")
+    out = []
+    for _ in range(n):
+        w, h = img.size
+        cw, ch = (max(32, int(s * rng.uniform(0.3, 1.0))) for s in (w, h))
+        x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        crop = img.crop((x0, y0, x0 + cw, y0 + ch)).rotate(90 * int(rng.integers(0, 4)), expand=True)
+        crop = ImageEnhance.Color(crop).enhance(rng.uniform(0.5, 1.5))
+        out.append(ImageEnhance.Brightness(crop).enhance(rng.uniform(0.7, 1.3)))
+    return out
+
+
+def split_photographs() -> tuple[list, list]:
+    """The package photographs in two halves: one to train the guard's dermoscopy classifier on, one held out
+    to measure it on pictures it never saw."""
+    photos = package_photographs()
+    return photos[0::2], photos[1::2]
+
+
+def guard_training_negatives(seed: int = 42) -> list[tuple[str, Image.Image]]:
+    """Not-dermoscopy examples for the guard's classifier: varied crops of half the package photographs and
+    documents, screenshots and blank frames rendered with other seeds than the measured corpus's."""
+    rng = np.random.default_rng(seed)
+    train_photos, _ = split_photographs()
+    out = []
+    for name, img in train_photos:
+        out += [(f"{name}:crop{i}", c) for i, c in enumerate(_varied_crops(img, rng, 16))]
+    out += rendered_documents(n=40, seed=seed + 100)
+    out += rendered_screenshots(n=40, seed=seed + 200)
+    for i in range(40):
+        colour = rng.integers(0, 256, 3)
+        noise = rng.normal(0, rng.uniform(0.5, 6.0), (300, 400, 3))
+        out.append((f"blank:random{i}", _pil(np.clip(colour + noise, 0, 255).astype(np.uint8))))
+    return out
+
+
+def held_out_corpus(lesions: list[Image.Image]) -> list[tuple[str, Image.Image]]:
+    """The measured corpus without the photographs the guard's classifier was trained on."""
+    _, held = split_photographs()
+    out = held + rendered_documents() + rendered_screenshots() + blank_frames()
+    for i, img in enumerate(lesions):
+        out += [(f"blurred:{i}", blurred(img)), (f"darkened:{i}", darkened(img)), (f"overexposed:{i}", overexposed(img))]
+    return out

@@ -56,12 +56,12 @@ class Predictor:
         self.uses_metadata: bool = bool(card.get("metadata"))
         self.operating_points: dict = card.get("operating_points", {})
         self.guard_thresholds: dict = card.get("guard", {}).get("thresholds", {})
-        self.density = None
+        self.feature_guard = None  # DermoscopyClassifier, or an older card's FeatureDensity
         guard_file = card.get("guard", {}).get("file")
         if guard_file:
-            from ml.guard import FeatureDensity
+            from ml.guard import load_feature_guard
 
-            self.density = FeatureDensity.load(directory / guard_file)
+            self.feature_guard = load_feature_guard(directory / guard_file)
         self.cam_weights: np.ndarray | None = None
         if self.outputs == LOGITS_AND_FEATURE_MAP:
             kernel = model.get_layer("logits").get_weights()[0]
@@ -174,11 +174,11 @@ class Predictor:
     def classify(self, images: Sequence[Image.Image], metadata: Sequence[Mapping[str, Any] | None] | None = None, *,
                  heatmap: bool = True, batch_size: int = 16) -> list[dict]:
         """One result per image: calibrated ``probabilities``, ``top_class``, ``confidence``,
-        ``malignancy_risk``, ``flags``, ``assessable`` with ``not_assessable_reasons`` and the ``guard``
-        signals, ``heatmap_png`` (b"" where the model gives none) and ``metadata_used``."""
+        ``malignancy_risk``, ``flags``, ``assessable`` with ``not_assessable_reasons`` (plain words, what to
+        do), ``not_assessable_details`` (the numbers behind them) and the ``guard`` signals, ``heatmap_png`` (b"" where the model gives none) and ``metadata_used``."""
         from ml import malignancy_risk
         from ml.clinical_metadata import normalise
-        from ml.guard import judge, pixel_signals
+        from ml.guard import details, feature_signal, judge, pixel_signals
 
         if metadata is not None and len(metadata) != len(images):
             raise ValueError(f"{len(metadata)} metadata records for {len(images)} images")
@@ -189,13 +189,14 @@ class Predictor:
             x = self.preprocess(chunk)
             raw = self.forward(x, meta)
             probs = self.calibrate(raw["logits"])
-            distances = self.density.distance(raw["pooled"]) if self.density is not None and "pooled" in raw else None
+            feature = (feature_signal(self.feature_guard, raw["pooled"])
+                       if self.feature_guard is not None and "pooled" in raw else None)
             for i, rgb in enumerate(x):
                 p = {c: float(v) for c, v in zip(self.classes, probs[i], strict=True)}
                 top = max(p, key=p.get)
                 signals = pixel_signals(rgb)
-                if distances is not None:
-                    signals["feature_distance"] = float(distances[i])
+                if feature is not None:
+                    signals[feature[0]] = float(feature[1][i])
                 reasons = judge(signals, self.guard_thresholds)
                 png = b""
                 if heatmap:
@@ -208,6 +209,7 @@ class Predictor:
                     "flags": self.flags(p),
                     "assessable": not reasons,
                     "not_assessable_reasons": reasons,
+                    "not_assessable_details": details(signals, self.guard_thresholds),
                     "guard": signals if self.guard_thresholds else {},
                     "heatmap_png": png,
                     "metadata_used": normalise(meta[i] if meta else None) if self.uses_metadata else {},

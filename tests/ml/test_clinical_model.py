@@ -46,7 +46,8 @@ def test_card_has_thresholds_calibration_metadata_and_guard(clinical_dir):
         assert point["validation"]["sensitivity"] >= 0.9
     assert card["calibration"]["temperature"] > 0
     assert card["metadata"]["fields"] == ["age", "sex", "localization"]
-    assert set(card["guard"]["thresholds"]) == {"feature_distance", "colour", "focus", "brightness", "overexposed", "contrast"}
+    assert set(card["guard"]["thresholds"]) == {"feature_distance", "colour", "focus", "sharpness", "brightness", "overexposed",
+                                                 "contrast"}
     assert (clinical_dir / card["guard"]["file"]).is_file()
     assert not _absolute_paths(card)
 

@@ -6,7 +6,7 @@ from PIL import Image
 
 from mlhelpers import SHARED_DATA, needs_shared_data
 from ml import ood
-from ml.guard import FeatureDensity, choose_thresholds, judge, pixel_signals
+from ml.guard import DermoscopyClassifier, FeatureDensity, choose_thresholds, details, judge, pixel_signals
 
 pytest.importorskip("skimage")
 
@@ -37,9 +37,36 @@ def test_thresholds_from_validation_quantiles_and_reasons_in_plain_words():
     assert t["focus"]["direction"] == "min" and t["feature_distance"]["direction"] == "max"
     assert judge({"focus": 300.0, "feature_distance": 1.0}, t) == []
     reasons = judge({"focus": 1.0, "feature_distance": 9.0}, t)
-    assert len(reasons) == 2
-    assert reasons[0].startswith("unlike the dermoscopic images") or reasons[0].startswith("too blurred")
-    assert any(r.startswith("too blurred to judge (focus 1") for r in reasons)
+    assert sorted(reasons) == ["This does not look like a dermoscopic image of a skin lesion",
+                               "Too blurred for the AI: retake the image in focus"]
+    assert any(d.startswith("focus 1, needs ≥ ") for d in details({"focus": 1.0, "feature_distance": 9.0}, t))
+
+
+def test_two_failed_signals_with_one_meaning_give_one_reason():
+    t = {"sharpness": {"threshold": 0.05, "direction": "min"}, "focus": {"threshold": 6.0, "direction": "min"}}
+    assert judge({"sharpness": 0.01, "focus": 1.0}, t) == ["Too blurred for the AI: retake the image in focus"]
+    assert details({"sharpness": 0.01, "focus": 1.0}, t) == ["sharpness 0.01, needs ≥ 0.05", "focus 1, needs ≥ 6"]
+
+
+def test_sharpness_does_not_depend_on_resolution_but_on_blur():
+    """A lesion stored at 84 px and at 600 px scores about the same once preprocessed; blurring it does not."""
+    from ml.preprocessing import PreprocessingSpec, preprocess_image
+
+    spec = PreprocessingSpec()
+    big = Image.fromarray(np.asarray(Image.fromarray(_lesion_like(1)).resize((600, 450), Image.NEAREST)))
+    small = big.resize((112, 84), Image.BILINEAR, reducing_gap=2.0)
+    s_big, s_small = (pixel_signals(preprocess_image(im, spec))["sharpness"] for im in (big, small))
+    s_blur = pixel_signals(preprocess_image(ood.blurred(big), spec))["sharpness"]
+    assert 0.5 < s_small / s_big < 2.0
+    assert s_blur < min(s_big, s_small) / 3
+
+
+def test_dermoscopy_classifier_scores_its_two_kinds_apart():
+    rng = np.random.default_rng(0)
+    derm, other = rng.normal(1.0, 1.0, (400, 16)), rng.normal(-1.0, 1.0, (60, 16))
+    clf = DermoscopyClassifier.fit(derm, other)
+    assert clf.score(rng.normal(1.0, 1.0, (100, 16))).mean() > 0.9
+    assert clf.score(rng.normal(-1.0, 1.0, (100, 16))).mean() < 0.1
 
 
 def test_feature_density_distance_grows_away_from_the_training_features():
@@ -91,3 +118,10 @@ def test_committed_model_refuses_degraded_lesions_and_passes_real_ones(default_p
     assert report["flagged_fraction"] >= 0.95, report["passed"]
     reasons = default_predictor.classify([degraded[0][1]], heatmap=False)[0]["not_assessable_reasons"]
     assert any("blurred" in r for r in reasons)
+
+
+def test_held_out_corpus_leaves_out_the_photographs_the_classifier_learned():
+    trained = {name.split(":crop")[0] for name, _ in ood.guard_training_negatives() if ":crop" in name}
+    held = {name for name, _ in ood.held_out_corpus([])}
+    assert trained and not trained & held
+    assert {n for n in held if n.startswith(("sklearn", "skimage"))}
