@@ -1,10 +1,16 @@
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from dermplatform.accounts.models import Clinic
+from dermplatform.audit.services import Action, event_record
 from dermplatform.read_only_admin import ReadOnlyAdmin
 
 from .models import ClassificationJob, ClinicThresholds, ModelVersion, Prediction, Review, ValidationImage, ValidationRun
+from .reports import selectors as report_selectors
+from .reports.drift import ALPHA, MIN_IMAGES, drift_reference
 
 
 @admin.register(ModelVersion)
@@ -20,6 +26,44 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # The weekly drift watch per clinic (reports.drift): its own page, and a warning on each version's page. Both
+    # read through the same scoped selector as the performance page and are audited like it (performance.view,
+    # with the clinic chosen).
+    def get_urls(self):
+        drift = path("drift/", self.admin_site.admin_view(self.drift_view), name="diagnosis_modelversion_drift")
+        return [drift, *super().get_urls()]
+
+    def drift_view(self, request):
+        clinic = request.GET.get("clinic", "")
+        if clinic and not (clinic.isascii() and clinic.isdigit() and len(clinic) <= 18):
+            raise Http404("No such clinic.")
+        clinic_id = int(clinic) if clinic else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Drift watch",
+            "clinics": Clinic.objects.order_by("name"),
+            "clinic": clinic,
+            "drift": report_selectors.drift_watch(user=request.user, clinic_id=clinic_id),
+            "drift_alpha": ALPHA,
+            "drift_min_images": MIN_IMAGES,
+        }
+        event_record(action=Action.PERFORMANCE_VIEW, actor=request.user, clinic_id=clinic_id, status_code=200)
+        return TemplateResponse(request, "admin/diagnosis/modelversion/drift_watch.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = self.get_object(request, object_id)
+        if version is not None:
+            tables = report_selectors.drift_watch(user=request.user, model_version_id=version.pk)
+            extra_context = {
+                **(extra_context or {}),
+                "drift_has_reference": drift_reference(version.card) is not None,
+                "drift_out_of_range": [table for table in tables if table.out_of_range_weeks],
+            }
+            if request.method == "GET":
+                event_record(action=Action.PERFORMANCE_VIEW, actor=request.user, status_code=200)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description="Make the selected version the active one")
     def make_active(self, request, queryset):

@@ -12,14 +12,14 @@ DEFAULT_SENTENCE = "The image guard refused it"
 # The guard's wording before it spoke plainly (ml/guard.py SIGNALS) -> the sentence shown now.
 PLAIN = {
     "too blurred to judge": "Too blurred for the AI: retake the image in focus",
-    "too dark": "Too dark for the AI: retake with more light",
-    "overexposed": "Overexposed: retake with less light or glare",
+    "too dark": "Too dark for the AI: retake the image with more light",
+    "overexposed": "Overexposed: retake the image with less light or glare",
     "unlike the dermoscopic images the model was trained on": (
         "This does not look like a dermoscopic image of a skin lesion"
     ),
     "blank or nearly uniform": "The frame is blank or nearly uniform: retake the image with the lesion in view",
     "without the colour of skin (greyscale or nearly)": (
-        "The image has no skin colour (greyscale or nearly): retake it in colour"
+        "The image has almost no colour: take a colour dermoscopic image of the lesion"
     ),
 }
 
@@ -74,24 +74,25 @@ def reason_in_words(stored: str | None) -> tuple[str, str]:
 
 
 def reason_text(stored: str | None) -> str:
-    """One line for reports: "Too dark for the AI: retake with more light (details: brightness 12, needs ≥ 30)"."""
+    """One line for reports: "Too dark for the AI: retake the image with more light (details: brightness 12, needs ≥ 30)"."""
     sentence, details = reason_in_words(stored)
     return f"{sentence} (details: {details})" if details else sentence
 
 
 def reason_store(reasons: list[str] | None, details: list[str] | None = None) -> str:
-    """What the worker stores: each of the guard's reasons with its numbers in parentheses, joined by "; ".
+    """What the worker stores: the guard's reasons joined by "; ", with its numbers in parentheses.
 
-    `details` is the guard's `not_assessable_details` (one per reason, same order) when it gives them apart; a
-    reason that already carries its numbers (older guards) is kept as it is."""
+    `details` is the guard's `not_assessable_details` (ml.guard.details: one per failed signal). With one per
+    reason they go in the same order, each after its reason; when the guard gave one reason for two signals (focus
+    and sharpness both say "too blurred") they cannot be matched one to one, so they all follow the last reason.
+    Pages show every detail on one line either way. A reason that already carries its numbers (older guards) is
+    kept as it is."""
     reasons = [str(reason).strip() for reason in reasons or [] if str(reason).strip()]
-    details = [str(detail).strip() for detail in details or []]
-    stored = []
-    for i, reason in enumerate(reasons):
-        detail = details[i] if i < len(details) else ""
-        stored.append(f"{reason} ({detail})" if detail and not _split_details(reason)[1] else reason)
-    if len(details) > len(reasons) and stored:  # more numbers than reasons: keep them, with the last reason
-        extra = "; ".join(detail for detail in details[len(reasons):] if detail)
-        if extra:
-            stored[-1] = f"{stored[-1][:-1]}; {extra})" if _split_details(stored[-1])[1] else f"{stored[-1]} ({extra})"
-    return "; ".join(stored)
+    details = [str(detail).strip() for detail in details or [] if str(detail).strip()]
+    if not details or any(_split_details(reason)[1] for reason in reasons):
+        return "; ".join(reasons)
+    if len(details) == len(reasons):
+        return "; ".join(f"{reason} ({detail})" for reason, detail in zip(reasons, details, strict=True))
+    if not reasons:
+        return ""
+    return "; ".join(reasons) + f" ({'; '.join(details)})"

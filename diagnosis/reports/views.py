@@ -11,6 +11,7 @@ from patients import selectors as patient_selectors
 from ..performance import performance_by_version
 from . import selectors as report_selectors
 from .content import case_report
+from .drift import ALPHA, MIN_IMAGES
 from .responses import case_pdf_response, clinic_cases_csv_response
 
 # Who reads a case reads its report: the clinic's staff and dermatologists.
@@ -58,5 +59,9 @@ def performance(request):
         "clinics": Clinic.objects.order_by("name") if request.user.role == Role.ADMIN else None,
         "clinic": request.GET.get("clinic", ""),
         "scope": report_selectors.report_scope(user=request.user, clinic_id=clinic_id),
+        # The weekly drift watch of the clinic (an admin's choice, or every clinic), each model version apart.
+        "drift": report_selectors.drift_watch(user=request.user, clinic_id=clinic_id),
+        "drift_alpha": ALPHA,
+        "drift_min_images": MIN_IMAGES,
     }
     return render(request, "diagnosis/performance.html", context)

@@ -16,19 +16,19 @@ BLURRED = "Too blurred for the AI: retake the image in focus"
 
 @pytest.mark.parametrize(("stored", "sentence", "details"), [
     ("too blurred to judge (focus 3.2, needs ≥ 6.55)", BLURRED, "focus 3.2, needs ≥ 6.55"),
-    ("too dark (brightness 12.1, needs ≥ 31.4)", "Too dark for the AI: retake with more light", "brightness 12.1, needs ≥ 31.4"),
-    ("overexposed (overexposed 0.41, needs ≤ 0.2)", "Overexposed: retake with less light or glare", "overexposed 0.41, needs ≤ 0.2"),
+    ("too dark (brightness 12.1, needs ≥ 31.4)", "Too dark for the AI: retake the image with more light", "brightness 12.1, needs ≥ 31.4"),
+    ("overexposed (overexposed 0.41, needs ≤ 0.2)", "Overexposed: retake the image with less light or glare", "overexposed 0.41, needs ≤ 0.2"),
     ("unlike the dermoscopic images the model was trained on (feature distance 0.648, needs ≤ 0.52)",
      "This does not look like a dermoscopic image of a skin lesion", "feature distance 0.648, needs ≤ 0.52"),
     ("blank or nearly uniform (contrast 1.5, needs ≥ 9.2)",
      "The frame is blank or nearly uniform: retake the image with the lesion in view", "contrast 1.5, needs ≥ 9.2"),
     # a group of words in the phrase is no detail; the numbers after it are
     ("without the colour of skin (greyscale or nearly) (colour 2, needs ≥ 11)",
-     "The image has no skin colour (greyscale or nearly): retake it in colour", "colour 2, needs ≥ 11"),
+     "The image has almost no colour: take a colour dermoscopic image of the lesion", "colour 2, needs ≥ 11"),
     # the guard's plain sentences, stored with their numbers, pass through
     (f"{BLURRED} (focus 3.2, needs ≥ 6.5)", BLURRED, "focus 3.2, needs ≥ 6.5"),
     # no numbers, unknown wording, nothing at all
-    ("too dark", "Too dark for the AI: retake with more light", ""),
+    ("too dark", "Too dark for the AI: retake the image with more light", ""),
     ("lesion cut off at the edge", "Lesion cut off at the edge", ""),
     ("", "The image guard refused it", ""),
     (None, "The image guard refused it", ""),
@@ -40,17 +40,25 @@ def test_one_reason_in_words(stored, sentence, details):
 def test_several_reasons_keep_their_order_and_numbers():
     stored = "too blurred to judge (focus 3.2, needs ≥ 6.55); too dark (brightness 12, needs ≥ 31)"
     assert reason_in_words(stored) == (
-        f"{BLURRED}. Too dark for the AI: retake with more light", "focus 3.2, needs ≥ 6.55; brightness 12, needs ≥ 31"
+        f"{BLURRED}. Too dark for the AI: retake the image with more light", "focus 3.2, needs ≥ 6.55; brightness 12, needs ≥ 31"
     )
     assert reason_text("too dark (brightness 12, needs ≥ 31)") == (
-        "Too dark for the AI: retake with more light (details: brightness 12, needs ≥ 31)"
+        "Too dark for the AI: retake the image with more light (details: brightness 12, needs ≥ 31)"
     )
 
 
 def test_the_worker_stores_each_reason_with_its_numbers():
     assert reason_store([BLURRED], ["focus 3.2, needs ≥ 6.5"]) == f"{BLURRED} (focus 3.2, needs ≥ 6.5)"
-    assert reason_store([BLURRED, "Too dark for the AI: retake with more light"], ["focus 3.2, needs ≥ 6.5", ""]) == (
-        f"{BLURRED} (focus 3.2, needs ≥ 6.5); Too dark for the AI: retake with more light"
+    dark = "Too dark for the AI: retake the image with more light"
+    assert reason_store([BLURRED, dark], ["focus 3.2, needs ≥ 6.5", "brightness 12, needs ≥ 30"]) == (
+        f"{BLURRED} (focus 3.2, needs ≥ 6.5); {dark} (brightness 12, needs ≥ 30)"
+    )
+    # two signals behind one reason (focus and sharpness): the numbers cannot be matched, all follow the last one
+    stored = reason_store([BLURRED, dark], ["focus 3.2, needs ≥ 6.5", "sharpness 0.01, needs ≥ 0.05",
+                                            "brightness 12, needs ≥ 30"])
+    assert stored == f"{BLURRED}; {dark} (focus 3.2, needs ≥ 6.5; sharpness 0.01, needs ≥ 0.05; brightness 12, needs ≥ 30)"
+    assert reason_in_words(stored) == (
+        f"{BLURRED}. {dark}", "focus 3.2, needs ≥ 6.5; sharpness 0.01, needs ≥ 0.05; brightness 12, needs ≥ 30"
     )
     # an older guard's reasons already carry their numbers; no details: kept as they are
     old = "too blurred to judge (focus 3.2, needs ≥ 6.55)"
