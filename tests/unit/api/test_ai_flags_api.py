@@ -57,7 +57,7 @@ def test_not_assessable_case_has_no_ai_diagnosis(api_as, staff, dermatologist, m
     assert summary["probabilities"] == {}
     [row] = summary["predictions"]
     assert row["assessable"] is False and row["flag"] == "not_assessable"
-    assert row["not_assessable_reason"].startswith("too blurred") and "focus" in row["guard"]
+    assert row["not_assessable_reason"].startswith("Too blurred for the AI") and "focus" in row["guard"]
 
     client = api_as(dermatologist)
     url = f"/api/cases/{case.public_id}/reviews/"

@@ -79,6 +79,7 @@ def test_not_assessable_case_shows_reasons_and_no_diagnosis(uploaded_case, model
     classify_all(uploaded_case)
     content = clients(uploaded_case, which)
     assert content.count("Not assessable by the AI. Too blurred for the AI: retake the image in focus") >= 2
+    assert "Details: focus " in content  # the guard's numbers, stored by the worker beside the plain sentence
     assert TOP_CLASS not in content and "Most likely" not in content
     assert MEL not in content and "Top:" not in content
     assert "No AI diagnosis" in content
