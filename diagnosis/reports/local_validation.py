@@ -177,7 +177,9 @@ def target_statement(mel: FlagFigures | None, target: float) -> str:
     if mel is None or mel.positives == 0:
         return "No melanoma in this set: the melanoma flag's sensitivity cannot be judged."
     if mel.sensitivity.value is None:
-        return "The model card has no melanoma operating point: no sensitivity to judge."
+        noun = "melanoma" if mel.positives == 1 else "melanomas"
+        return (f"The model card has no melanoma operating point: there is no flag whose sensitivity to judge "
+                f"({mel.positives} {noun} in the set).")
     low, high = mel.sensitivity.interval
     verdict = "meets" if mel.meets_target else "does not meet"
     text = (f"On this clinic's data the melanoma flag {verdict} the target sensitivity of {target * 100:.0f} %: "
