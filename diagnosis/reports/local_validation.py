@@ -198,36 +198,22 @@ def target_statement(mel: FlagFigures | None, target: float) -> str:
 SVG_SIZE, SVG_MARGIN = 320, 40
 
 
-def roc_svg(roc: RocCurve | None) -> str:
-    """An accessible SVG of the curve with the operating point marked; presentation attributes only (strict CSP)."""
+def roc_plot(roc: RocCurve | None) -> dict | None:
+    """The curve's geometry for templates/diagnosis/_roc_curve.html (an SVG with presentation attributes only, for
+    the strict CSP): the polyline's points and the operating point in SVG coordinates."""
     if roc is None:
-        return ""
+        return None
     inner = SVG_SIZE - 2 * SVG_MARGIN
 
-    def xy(fpr: float, tpr: float) -> str:
-        return f"{SVG_MARGIN + fpr * inner:.1f},{SVG_MARGIN + (1 - tpr) * inner:.1f}"
+    def xy(fpr: float, tpr: float) -> tuple[float, float]:
+        return round(SVG_MARGIN + fpr * inner, 1), round(SVG_MARGIN + (1 - tpr) * inner, 1)
 
-    points = " ".join(xy(f, t) for f, t in zip(roc.fpr, roc.tpr, strict=True))
-    m, end = SVG_MARGIN, SVG_MARGIN + inner
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_SIZE} {SVG_SIZE}" width="{SVG_SIZE}" '
-        f'height="{SVG_SIZE}" role="img" aria-labelledby="roc-title" data-testid="roc-curve">',
-        f'<title id="roc-title">ROC curve of P(melanoma), melanoma against the rest: AUC {roc.auc:.3f}</title>',
-        f'<rect x="{m}" y="{m}" width="{inner}" height="{inner}" fill="#fff" stroke="#888"/>',
-        f'<line x1="{m}" y1="{end}" x2="{end}" y2="{m}" stroke="#bbb" stroke-dasharray="4 4"/>',
-        f'<polyline points="{points}" fill="none" stroke="#1f5fa8" stroke-width="2"/>',
-        f'<text x="{SVG_SIZE / 2}" y="{SVG_SIZE - 8}" text-anchor="middle" font-size="12">1 − specificity</text>',
-        f'<text x="12" y="{SVG_SIZE / 2}" text-anchor="middle" font-size="12" '
-        f'transform="rotate(-90 12 {SVG_SIZE / 2})">sensitivity</text>',
-        f'<text x="{m}" y="{end + 14}" font-size="10" text-anchor="middle">0</text>',
-        f'<text x="{end}" y="{end + 14}" font-size="10" text-anchor="middle">1</text>',
-        f'<text x="{m - 6}" y="{m + 4}" font-size="10" text-anchor="end">1</text>',
-        f'<text x="{end - 4}" y="{end - 8}" font-size="12" text-anchor="end">AUC {roc.auc:.3f}</text>',
-    ]
+    point = None
     if roc.point is not None:
-        x, y = xy(*roc.point).split(",")
-        parts.append(f'<circle cx="{x}" cy="{y}" r="5" fill="#c0392b" data-testid="roc-operating-point">'
-                     f'<title>Operating point: sensitivity {roc.point[1]:.2f}, specificity {1 - roc.point[0]:.2f}'
-                     f'</title></circle>')
-    parts.append("</svg>")
-    return "".join(parts)
+        x, y = xy(*roc.point)
+        point = {"x": x, "y": y, "sensitivity": roc.point[1], "specificity": 1 - roc.point[0]}
+    return {
+        "size": SVG_SIZE, "margin": SVG_MARGIN, "inner": inner, "end": SVG_MARGIN + inner, "middle": SVG_SIZE / 2,
+        "points": " ".join("{:.1f},{:.1f}".format(*xy(f, t)) for f, t in zip(roc.fpr, roc.tpr, strict=True)),
+        "point": point, "auc": roc.auc,
+    }

@@ -4,14 +4,13 @@ routes and the services' events."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from dermplatform.accounts.models import Role
 from dermplatform.accounts.permissions import role_required
 from patients.views.forms_support import attach_errors
 
-from ..reports.local_validation import MIN_POSITIVES_TO_ADOPT, roc_svg
+from ..reports.local_validation import MIN_POSITIVES_TO_ADOPT, roc_plot
 from . import selectors, services
 from .forms import HistologyRunForm, UploadRunForm
 
@@ -71,7 +70,7 @@ def run_detail(request, public_id):
                "card_thresholds": selectors.card_thresholds(run.model_version)}
     if run.status == run.Status.DONE:
         figures = selectors.run_figures(run)
-        context.update(figures=figures, roc_svg=mark_safe(roc_svg(figures.roc)))  # noqa: S308  numbers only
+        context.update(figures=figures, roc=roc_plot(figures.roc))
     return render(request, "diagnosis/validation_run.html", context)
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from diagnosis.reports.local_validation import (
-    Scored, roc_svg, target_statement, threshold_for_sensitivity, validation_figures,
+    Scored, roc_plot, target_statement, threshold_for_sensitivity, validation_figures,
 )
 
 CLASSES = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]
@@ -75,9 +75,10 @@ def test_roc_auc_and_operating_point_by_hand(figures):
     # Pairs (melanoma, other) ranked right: 4 + 4 + 3 + 1 and one tie (0.1 vs 0.1) counted half: 12.5 of 16.
     assert figures.roc.auc == pytest.approx(12.5 / 16)
     assert figures.roc.point == pytest.approx((0.25, 0.5))
-    svg = roc_svg(figures.roc)
-    assert svg.startswith("<svg") and "roc-operating-point" in svg and "AUC 0.781" in svg
-    assert "style=" not in svg and "<script" not in svg  # strict CSP
+    plot = roc_plot(figures.roc)
+    # (1 - specificity, sensitivity) = (0.25, 0.5) in a 240-px square from (40, 40): x 40 + 60, y 40 + 120.
+    assert (plot["point"]["x"], plot["point"]["y"]) == (100.0, 160.0)
+    assert plot["points"].startswith("40.0,280.0 ") and plot["points"].endswith(" 280.0,40.0")
 
 
 def test_statement_says_what_the_figures_rest_on(figures):
@@ -93,5 +94,5 @@ def test_statement_says_what_the_figures_rest_on(figures):
 
 def test_no_curve_with_one_class_only():
     only_naevi = validation_figures([image("nv", "nv", mel=0.1)], total=1, thresholds={"mel": 0.3}, target=0.9)
-    assert only_naevi.roc is None and roc_svg(None) == ""
+    assert only_naevi.roc is None and roc_plot(None) is None
     assert only_naevi.flags["mel"].proposed_threshold is None
