@@ -30,4 +30,22 @@ class UploadRunForm(_RunForm):
 
 
 class HistologyRunForm(_RunForm):
-    pass
+    cases = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Cases",
+        help_text="Pick the cases to include; none picked: every case with histology.",
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        if user is None or "clinic" in self.fields:
+            del self.fields["cases"]  # admins: every case with histology of the chosen clinic
+            return
+        from .selectors import histology_cases
+
+        self.fields["cases"].choices = [
+            (str(h.case.public_id), f"{h.case.created_at:%Y-%m-%d} · {h.case.get_body_site_display()} · "
+                                    f"histology {h.diagnosis}")
+            for h in histology_cases(clinic_id=user.clinic_id)
+        ]
+        if not self.fields["cases"].choices:
+            del self.fields["cases"]

@@ -55,11 +55,18 @@ def thresholds_history(*, clinic_id: int, model_version_id: int):
         "decided_by", "run")
 
 
-def histology_images(*, clinic_id: int) -> list:
-    """(LesionImage, histological class) for each image of the clinic's open cases whose histology in force is
-    one of the seven classes ("other" has no place in the figures)."""
-    histologies = (Histology.objects.filter(superseded_by__isnull=True, case__patient__clinic_id=clinic_id,
-                                            case__archived_at__isnull=True, diagnosis__in=CLASSES)
-                   .select_related("case").prefetch_related("case__images__case__patient"))
-    return [(image, histology.diagnosis) for histology in histologies.order_by("case_id")
-            for image in histology.case.images.all()]
+def histology_cases(*, clinic_id: int):
+    """The histology in force of each of the clinic's open cases whose histology is one of the seven classes
+    ("other" has no place in the figures), with its case."""
+    return (Histology.objects.filter(superseded_by__isnull=True, case__patient__clinic_id=clinic_id,
+                                     case__archived_at__isnull=True, diagnosis__in=CLASSES)
+            .select_related("case").order_by("case__created_at", "case_id"))
+
+
+def histology_images(*, clinic_id: int, case_ids=None) -> list:
+    """(LesionImage, histological class) for each image of those cases (only the cases picked, by public id, when
+    `case_ids` is given)."""
+    histologies = histology_cases(clinic_id=clinic_id).prefetch_related("case__images__case__patient")
+    if case_ids:
+        histologies = histologies.filter(case__public_id__in=list(case_ids))
+    return [(image, histology.diagnosis) for histology in histologies for image in histology.case.images.all()]

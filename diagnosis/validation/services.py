@@ -229,11 +229,12 @@ def _storage_forget(names: list[str]) -> None:
             logger.warning("could not delete stored validation image %s", name)
 
 
-def validation_run_create_from_histology(*, user, clinic_id: int, name: str = "") -> ValidationRun:
-    """A run over the images of the clinic's open cases whose histology (in force) is one of the seven classes:
-    the patients' images are read where they are, never copied; the truth is the histology."""
+def validation_run_create_from_histology(*, user, clinic_id: int, name: str = "", case_ids=None) -> ValidationRun:
+    """A run over the images of the clinic's open cases whose histology (in force) is one of the seven classes
+    (those picked by public id, or all): the patients' images are read where they are, never copied; the truth is
+    the histology."""
     run = _run_new(user=user, clinic_id=clinic_id, source=ValidationRun.Source.HISTOLOGY, name=name)
-    images = selectors.histology_images(clinic_id=clinic_id)
+    images = selectors.histology_images(clinic_id=clinic_id, case_ids=case_ids)
     if not images:
         raise ValidationError("The clinic has no case with a histology result in the seven classes yet.")
     with transaction.atomic():

@@ -45,7 +45,8 @@ def run_create(request):
             try:
                 if histology:
                     run = services.validation_run_create_from_histology(
-                        user=request.user, clinic_id=clinic_id, name=form.cleaned_data["name"])
+                        user=request.user, clinic_id=clinic_id, name=form.cleaned_data["name"],
+                        case_ids=form.cleaned_data.get("cases") or None)
                 else:
                     run = services.validation_run_create_from_upload(
                         user=request.user, clinic_id=clinic_id, name=form.cleaned_data["name"],

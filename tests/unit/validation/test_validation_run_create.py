@@ -114,3 +114,29 @@ def test_deleting_a_run_deletes_its_images_and_bytes(dermatologist, card_version
     assert not ValidationRun.objects.exists() and not ValidationImage.objects.exists()
     assert not StoredFile.objects.filter(name=name).exists()
     assert AuditEvent.objects.filter(action=Action.VALIDATION_DELETE, object_id=run.public_id).exists()
+
+
+def test_picking_cases_with_histology_on_the_page(client, staff, dermatologist, card_version,
+                                                  django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from patients import services as patient_services
+    from tests.images import upload
+
+    cases = []
+    for seed, dx in [(1, "mel"), (2, "nv"), (3, "other")]:
+        case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
+        with django_capture_on_commit_callbacks():
+            patient_services.images_upload(case=case, files=[upload(jpeg_bytes(seed=seed))], uploaded_by=staff)
+        diagnosis_services.histology_record(case=case, user=dermatologist, diagnosis=dx,
+                                            reported_on=datetime.date(2026, 1, 5), report_reference=f"H-{seed}")
+        cases.append(case)
+    client.force_login(dermatologist)
+    page = client.get(reverse("validation:list")).content.decode()
+    assert str(cases[0].public_id) in page and str(cases[1].public_id) in page
+    assert str(cases[2].public_id) not in page  # "other" has no place in the figures
+    with django_capture_on_commit_callbacks():
+        response = client.post(reverse("validation:create"), {"source": "histology", "cases": [str(cases[1].public_id)]})
+    assert response.status_code == 302
+    run = ValidationRun.objects.get()
+    assert [(i.lesion_image.case_id, i.truth) for i in run.images.all()] == [(cases[1].pk, "nv")]
