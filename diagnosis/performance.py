@@ -4,7 +4,8 @@ Read from what the platform recorded: for every case a model version gave an opi
 (diagnosis.services.ai_summary_of over its predictions), the dermatologist's current decision and the current
 histology. Agreement is the AI's most likely class against the dermatologist's diagnosis (reviewed cases the AI
 could assess); the melanoma flag is held against histology (cases with both a histology and a flag evaluated at
-an operating point). Archived cases (entered twice, wrong patient...) are left out.
+an operating point); decisions in force recorded as downgrades (diagnosis.review_rules) are counted. Archived
+cases (entered twice, wrong patient...) are left out.
 """
 
 import math
@@ -103,6 +104,8 @@ class VersionPerformance:
     version: object
     cases: int = 0  # cases this version gave an opinion on
     not_assessable: int = 0  # of which it could assess no image
+    reviewed: int = 0  # of which have a decision in force
+    downgrades: int = 0  # of those, decisions recorded as downgrades (a malignant or flagged opinion turned benign)
     agreement: Proportion = field(default_factory=Proportion)
     mel_flag: MelanomaFlag = field(default_factory=MelanomaFlag)
     # per class: agreement on the cases the dermatologist gave that diagnosis; flag rate by histological class
@@ -139,6 +142,9 @@ def performance_by_version(cases) -> list[VersionPerformance]:
             ai = summary["top_class"]
             if ai is None:
                 figures.not_assessable += 1
+            if review is not None:
+                figures.reviewed += 1
+                figures.downgrades += review.is_downgrade
             if review is not None and ai is not None:
                 agreed = review.diagnosis == ai
                 figures.agreement.add(agreed)

@@ -72,8 +72,7 @@ def case_headline(*, case) -> dict | None:
             "diagnosis": review.diagnosis,
             "diagnosis_name": review.get_diagnosis_display(),
             "text": f"Dermatologist: {review.get_diagnosis_display()}",
-            "detail": (f"Changed from {review.get_downgraded_from_display()}: {review.downgrade_reason}"
-                       if review.is_downgrade else ""),
+            "detail": review.downgrade_text,
             "plan": review.plan_text,
             "flag": "",
         }

@@ -21,10 +21,11 @@ from patients.models import BodySite, Case, CaseStatus, LesionImage, Sex
 from .claims import claim_settle_for_review
 from .model_registry import model_version_active, predictor_for
 from .triage import triage_refresh
-from .models import ClassificationJob, ManagementPlan, ModelVersion, Prediction, Review, ReviewDecision
+from .models import ClassificationJob, ManagementPlan, ModelVersion, Prediction, Review
 from .models import ClinicThresholds, Histology
 from .models.histology import HISTOLOGY_DIAGNOSES
 from .models.review import MALIGNANT
+from .review_rules import Decision, Opinion, diagnosis_recorded, downgrade_of, review_problems
 from .models.prediction import FLAG_KEYS, Flag
 from .not_assessable import reason_store
 
@@ -481,23 +482,22 @@ def ai_summary_of(predictions: list[Prediction]) -> dict | None:
     return summary
 
 
-MAX_FOLLOW_UP_MONTHS = 60
-
-
-def _plan_clean(plan: str, follow_up_months) -> int | None:
-    """The follow-up interval is required with a follow-up plan and refused with any other."""
-    if plan not in ManagementPlan.values:
-        raise ValidationError({"plan": "Choose the management plan: " + ", ".join(ManagementPlan.labels).lower() + "."})
-    if plan == ManagementPlan.FOLLOW_UP:
-        if follow_up_months in (None, ""):
-            raise ValidationError({"follow_up_months": "Give the follow-up interval in months."})
-        months = int(follow_up_months)
-        if not 1 <= months <= MAX_FOLLOW_UP_MONTHS:
-            raise ValidationError({"follow_up_months": f"The follow-up interval is 1 to {MAX_FOLLOW_UP_MONTHS} months."})
-        return months
-    if follow_up_months not in (None, ""):
-        raise ValidationError({"follow_up_months": "A follow-up interval goes only with a follow-up plan."})
-    return None
+def review_opinion(case: Case, *, summary: dict | None = None) -> Opinion:
+    """What a review of the case is held against (diagnosis.review_rules): the AI's opinion, the review and the
+    histology in force. `summary`: the case's AI summary when the caller has it already."""
+    if summary is None:
+        summary = case_ai_summary(case)
+    summary = summary or {}
+    flags = summary.get("flags") or {}
+    previous = case.reviews.filter(superseded_by__isnull=True).first()
+    histology = case.histologies.filter(superseded_by__isnull=True).first()
+    return Opinion(
+        ai_diagnosis=summary.get("top_class") or "",
+        ai_mel_flag=bool(flags.get("mel")),
+        ai_malignant_flag=bool(flags.get("malignant")),
+        review_diagnosis=previous.diagnosis if previous else "",
+        histology_diagnosis=histology.diagnosis if histology else "",
+    )
 
 
 def review_submit(
@@ -506,8 +506,9 @@ def review_submit(
 ) -> Review:
     """Record a dermatologist's decision and management plan; it supersedes the case's previous review.
 
-    Changing a malignant diagnosis (akiec, bcc, mel) of the review in force to a benign one needs a reason;
-    the new review keeps the malignant diagnosis it replaced (`downgraded_from`)."""
+    A decision that contradicts itself or the rules (diagnosis.review_rules) is refused with a ValidationError
+    naming each problem by field; nothing is rewritten. A decision that turns a malignant or flagged opinion
+    benign needs a reason and is recorded as a downgrade (`downgrade_of`, `downgraded_from`)."""
     if reviewer.role != Role.DERMATOLOGIST or reviewer.clinic_id != case.patient.clinic_id:
         raise PermissionDenied("Only a dermatologist of the case's clinic can review it.")
     with transaction.atomic():
@@ -518,41 +519,24 @@ def review_submit(
             raise StateConflict("This case has no AI result to review yet.")
         # A colleague's active claim refuses the review; the reviewer's own claim goes with it (rolled back on error).
         claim_settle_for_review(case=case, reviewer=reviewer)
-        summary = case_ai_summary(case)
-        ai_diagnosis = (summary or {}).get("top_class") or ""
-        if decision == ReviewDecision.CONFIRM:
-            if not ai_diagnosis:
-                raise ValidationError(
-                    {"decision": "The AI could not assess any image of this case, so there is no AI diagnosis to confirm: "
-                     "override with your diagnosis."}
-                )
-            diagnosis = ai_diagnosis
-        elif decision == ReviewDecision.OVERRIDE:
-            if not diagnosis:
-                raise ValidationError({"diagnosis": "Choose the diagnosis that replaces the AI's."})
-            if diagnosis == ai_diagnosis:
-                raise ValidationError({"diagnosis": "That is the AI's diagnosis: confirm it instead."})
-        else:
-            raise ValidationError({"decision": "Confirm or override."})
-        follow_up_months = _plan_clean(plan, follow_up_months)
-        previous = case.reviews.filter(superseded_by__isnull=True).first()
-        downgrade_reason = (downgrade_reason or "").strip()
-        downgraded_from = ""
-        if previous is not None and previous.diagnosis in MALIGNANT and diagnosis not in MALIGNANT:
-            if not downgrade_reason:
-                raise ValidationError({"downgrade_reason": (
-                    f"The review in force diagnoses {previous.get_diagnosis_display()}, a malignant lesion: "
-                    "give the reason for changing it to a benign diagnosis."
-                )})
-            downgraded_from = previous.diagnosis
-        elif downgrade_reason:
-            raise ValidationError({"downgrade_reason": "A reason is asked only when a malignant diagnosis becomes benign."})
+        opinion = review_opinion(case)
+        wanted = Decision(decision=decision, diagnosis=diagnosis or "", plan=plan or "",
+                          follow_up_months=follow_up_months, downgrade_reason=downgrade_reason or "")
+        problems = review_problems(wanted, opinion)
+        if problems:
+            errors: dict[str, list[str]] = {}
+            for field, message in problems:
+                errors.setdefault(field, []).append(message)
+            raise ValidationError(errors)
         review = Review(
-            case=case, reviewer=reviewer, decision=decision, diagnosis=diagnosis,
-            ai_diagnosis=ai_diagnosis, notes=notes.strip(), supersedes=previous,
-            plan=plan, follow_up_months=follow_up_months,
-            downgraded_from=downgraded_from, downgrade_reason=downgrade_reason,
+            case=case, reviewer=reviewer, decision=decision, diagnosis=diagnosis_recorded(wanted, opinion),
+            ai_diagnosis=opinion.ai_diagnosis, notes=notes.strip(),
+            supersedes=case.reviews.filter(superseded_by__isnull=True).first(),
+            plan=plan, follow_up_months=int(follow_up_months) if plan == ManagementPlan.FOLLOW_UP else None,
+            downgrade_of=downgrade_of(wanted, opinion),
+            downgrade_reason=(downgrade_reason or "").strip(),
         )
+        review.downgraded_from = opinion.malignant_class if review.downgrade_of else ""
         review.full_clean()
         review.save()
         case.status = CaseStatus.REVIEWED

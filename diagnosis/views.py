@@ -57,7 +57,10 @@ def case_review(request, public_id):
     case = patient_selectors.case_get(user=request.user, public_id=public_id)
     # Opening (or sending the form of) a waiting case claims it, or keeps this user's claim alive.
     claim = claims.claim_open(case=case, user=request.user)
-    form = ReviewForm(request.POST or None)
+    summary = services.case_ai_summary(case)
+    opinion = services.review_opinion(case, summary=summary)
+    # A refused decision is answered on the same page, with what was typed kept and nothing stored.
+    form = ReviewForm(request.POST or None, opinion=opinion)
     if request.method == "POST" and form.is_valid():
         try:
             services.review_submit(case=case, reviewer=request.user, **form.cleaned_data)
@@ -69,9 +72,11 @@ def case_review(request, public_id):
     context = {
         "case": case,
         "patient": case.patient,
-        "summary": services.case_ai_summary(case),
+        "summary": summary,
         "reviews": case.reviews.select_related("reviewer"),
         "form": form,
+        # The malignant or flagged opinions a benign decision would go against (a reason is then required).
+        "malignant_sources": [words for _, words in opinion.malignant_sources()],
         "claim": claim,
         # Held by a colleague: the page is read-only until this user takes the case over.
         "read_only": claim is not None and claim.holder_id != request.user.pk,

@@ -56,5 +56,5 @@ def clinical_world(*, staff, dermatologist, capture_on_commit) -> dict:
     )
     case.status = CaseStatus.AWAITING_REVIEW
     case.save(update_fields=["status"])
-    review = diagnosis_services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="reassure", notes="Typical.")
+    review = diagnosis_services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision", notes="Typical.")
     return {"patient": patient, "lesion": case.lesion, "case": case, "image": image, "prediction": prediction, "review": review}

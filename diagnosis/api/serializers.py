@@ -190,9 +190,16 @@ class ReviewSerializer(serializers.Serializer):
     )
     plan_text = serializers.CharField(help_text="The plan in words, with the follow-up interval.")
     follow_up_months = serializers.IntegerField(allow_null=True, help_text="With plan follow_up only.")
-    is_downgrade = serializers.BooleanField(help_text="True when this review changed a malignant diagnosis to a benign one.")
-    downgraded_from = serializers.CharField(help_text="The malignant diagnosis it replaced; empty unless is_downgrade.")
-    downgrade_reason = serializers.CharField(help_text="Why the malignant diagnosis was changed; empty unless is_downgrade.")
+    is_downgrade = serializers.BooleanField(
+        help_text="True when this review turned a malignant or flagged opinion into a benign diagnosis or a reassure/follow_up plan."
+    )
+    downgraded_from = serializers.CharField(
+        help_text="The malignant class the downgrade went against (histology, review in force, AI; mel for the melanoma flag); may be empty."
+    )
+    downgrade_of = serializers.CharField(
+        source="downgrade_sources", help_text="What the downgrade went against, in words; empty unless is_downgrade."
+    )
+    downgrade_reason = serializers.CharField(help_text="Why the decision went against it; empty unless is_downgrade.")
     notes = serializers.CharField()
     reviewer = serializers.CharField(source="reviewer.username")
     created_at = serializers.DateTimeField()

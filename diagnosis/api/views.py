@@ -185,7 +185,7 @@ class CaseReviewsApi(ClaimConflictMixin, ClinicalApi):
             required=False,
             allow_blank=True,
             default="",
-            help_text="Required to override (and different from the AI's); ignored on confirm.",
+            help_text="Required to override (and different from the AI's); on confirm empty or the AI's (another is refused, 422).",
         )
         plan = serializers.ChoiceField(choices=ManagementPlan.choices, help_text="The management plan.")
         follow_up_months = serializers.IntegerField(
@@ -194,7 +194,11 @@ class CaseReviewsApi(ClaimConflictMixin, ClinicalApi):
         )
         downgrade_reason = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=10000,
-            help_text="Required when the review in force is malignant (akiec, bcc, mel) and this one is benign; refused otherwise.",
+            help_text=(
+                "Required when the decision turns a malignant or flagged opinion (the AI's melanoma or malignancy flag, "
+                "its most likely class akiec/bcc/mel, a malignant review in force, malignant histology) into a benign "
+                "diagnosis or a reassure/follow_up plan (recorded as a downgrade); refused otherwise."
+            ),
         )
         notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
 
@@ -222,7 +226,10 @@ class CaseReviewsApi(ClaimConflictMixin, ClinicalApi):
         description=(
             "Confirm the AI's diagnosis or override it. Dermatologists of the case's clinic only; "
             "the case must have an AI result (awaiting review, or reviewed: the new review supersedes the last). "
-            "409 while a colleague holds the case's claim (take it over first); the review releases your own claim."
+            "409 while a colleague holds the case's claim (take it over first); the review releases your own claim. "
+            "422 with {field: [messages]} for a decision the rules refuse (diagnosis.review_rules): confirm with a "
+            "diagnosis other than the AI's, override without a diagnosis or with the AI's, a plan that does not fit "
+            "the diagnosis (reassure for akiec/bcc/mel, follow_up for mel), a downgrade without a reason."
         ),
     )
     def post(self, request, public_id):

@@ -51,9 +51,19 @@ class Review(models.Model):
     )
     downgraded_from = models.CharField(
         max_length=10, choices=DIAGNOSES, blank=True,
-        help_text="The malignant diagnosis of the review this one superseded, when this one is benign.",
+        help_text=(
+            "On a downgrade, the malignant class it went against (histology, review in force, AI; mel for the "
+            "melanoma flag); empty for the malignancy flag alone."
+        ),
     )
-    downgrade_reason = models.TextField(blank=True, help_text="Why a malignant diagnosis became a benign one.")
+    downgrade_of = models.CharField(
+        max_length=300, blank=True,
+        help_text=(
+            "The malignant or flagged opinions this decision turned into a benign diagnosis or a Reassure/Follow-up "
+            "plan (diagnosis.review_rules), in words; empty when it is no downgrade."
+        ),
+    )
+    downgrade_reason = models.TextField(blank=True, help_text="Why the decision went against a malignant or flagged opinion.")
     notes = models.TextField(blank=True)
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
@@ -70,7 +80,23 @@ class Review(models.Model):
 
     @property
     def is_downgrade(self) -> bool:
-        return bool(self.downgraded_from)
+        # Reviews recorded before downgrade_of existed carry only the malignant review they superseded.
+        return bool(self.downgrade_of or self.downgraded_from)
+
+    @property
+    def downgrade_sources(self) -> str:
+        """What the downgrade went against, in words; empty when it is none."""
+        if self.downgrade_of:
+            return self.downgrade_of
+        return f"review in force: {self.get_downgraded_from_display()}" if self.downgraded_from else ""
+
+    @property
+    def downgrade_text(self) -> str:
+        """The downgrade as the history, the PDF and FHIR state it; empty when it is none."""
+        if not self.is_downgrade:
+            return ""
+        decided = self.get_diagnosis_display() + (f", plan {self.plan_text}" if self.plan else "")
+        return f"Downgrade of {self.downgrade_sources} to {decided}. Reason: {self.downgrade_reason}"
 
     @property
     def plan_text(self) -> str:

@@ -16,7 +16,8 @@ from .case_facts import case_facts
 COLUMNS = [
     "case_id", "lesion_id", "patient_id", "clinic", "visit_date", "body_site", "status", "archived", "images",
     "ai_model", "ai_flag", "ai_top_class", "ai_p_mel", "ai_malignancy_risk",
-    "decision", "dermatologist_diagnosis", "plan", "follow_up_months", "downgraded_from", "reviewer", "reviewed_on",
+    "decision", "dermatologist_diagnosis", "plan", "follow_up_months", "downgrade", "downgraded_from",
+    "downgrade_of", "reviewer", "reviewed_on",
     "histology_diagnosis", "histology_date", "ai_agrees_with_dermatologist", "ai_agrees_with_histology",
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,7 +46,8 @@ def _row(facts) -> list:
         "" if p_mel is None else f"{p_mel:.4f}",
         "" if not summary or summary["malignancy_risk"] is None else f"{summary['malignancy_risk']:.4f}",
         review.decision if review else "", review.diagnosis if review else "", review.plan if review else "",
-        (review.follow_up_months or "") if review else "", review.downgraded_from if review else "",
+        (review.follow_up_months or "") if review else "", _yes_no(review.is_downgrade) if review else "",
+        review.downgraded_from if review else "", review.downgrade_sources if review else "",
         review.reviewer.get_username() if review else "",
         f"{timezone.localtime(review.created_at):%Y-%m-%d}" if review else "",
         histology.diagnosis if histology else "", f"{histology.reported_on:%Y-%m-%d}" if histology else "",

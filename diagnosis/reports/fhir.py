@@ -117,9 +117,12 @@ def _decision(report: CaseReport, patient: dict) -> dict | None:
             "code": _text("Follow-up interval"),
             "valueQuantity": {"value": review.follow_up_months, "unit": "month", "system": "http://unitsofmeasure.org", "code": "mo"},
         })
+    if review.is_downgrade:
+        # A decision that went against a malignant or flagged opinion (diagnosis.review_rules), with what it went against.
+        components.append({"code": _text("Downgrade"), "valueString": review.downgrade_sources})
     notes = [f"{review.get_decision_display()}."]
     if review.is_downgrade:
-        notes.append(f"Changed from {review.get_downgraded_from_display()}: {review.downgrade_reason}")
+        notes.append(review.downgrade_text)
     if review.notes:
         notes.append(review.notes)
     return _observation(

@@ -133,7 +133,7 @@ def _decision(w: _Writer, report: CaseReport):
         ("Decision", review.get_decision_display()),
         ("Diagnosis", review.get_diagnosis_display()),
         ("Plan", review.plan_text or "Not recorded"),
-        ("Changed from", f"{review.get_downgraded_from_display()}: {review.downgrade_reason}" if review.is_downgrade else ""),
+        ("Downgrade", review.downgrade_text),
         ("Notes", review.notes),
         ("Dermatologist", f"{review.reviewer.get_full_name() or review.reviewer} on {_when(review.created_at)}"),
     ])

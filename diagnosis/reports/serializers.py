@@ -65,6 +65,10 @@ class VersionPerformanceSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(source="version.is_active", help_text="The version the AI uses now.")
     cases = serializers.IntegerField(help_text="Cases this version gave an opinion on (archived cases left out).")
     not_assessable = serializers.IntegerField(help_text="Of which it could assess no image.")
+    reviewed = serializers.IntegerField(help_text="Of which have a dermatologist's decision in force.")
+    downgrades = serializers.IntegerField(
+        help_text="Of those, decisions recorded as downgrades: a malignant or flagged opinion turned benign, with a reason."
+    )
     agreement = ProportionSerializer(help_text="Its most likely class against the dermatologist's decision in force.")
     mel_flag = MelanomaFlagSerializer(help_text="Its melanoma flag against histology.")
     classes = ClassPerformanceSerializer(many=True)

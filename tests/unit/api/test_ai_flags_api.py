@@ -61,9 +61,9 @@ def test_not_assessable_case_has_no_ai_diagnosis(api_as, staff, dermatologist, m
 
     client = api_as(dermatologist)
     url = f"/api/cases/{case.public_id}/reviews/"
-    refused = client.post(url, {"plan": "reassure", "decision": "confirm"}, format="json")
+    refused = client.post(url, {"plan": "excision", "decision": "confirm"}, format="json")
     assert refused.status_code == 422 and "no AI diagnosis to confirm" in refused.json()["decision"][0]
-    created = client.post(url, {"plan": "reassure", "decision": "override", "diagnosis": "mel"}, format="json")
+    created = client.post(url, {"plan": "excision", "decision": "override", "diagnosis": "mel"}, format="json")
     assert created.status_code == 201 and created.json()["ai_diagnosis"] == ""
 
 

@@ -103,7 +103,7 @@ ENDPOINTS = [
         "post",
         lambda o: f"/api/cases/{o['case'].public_id}/reviews/",
         frozenset({"dermatologist"}),
-        body=lambda o: {"plan": "reassure", "decision": "confirm", "notes": "Typical pattern."},
+        body=lambda o: {"plan": "excision", "decision": "confirm", "notes": "Typical pattern."},
         ok=201,
     ),
     Endpoint("retry ai", "post", lambda o: f"/api/cases/{o['failed'].public_id}/retry-ai/", frozenset({"staff"}), ok=202),
@@ -191,7 +191,7 @@ def test_outsider_dermatologist_reaches_nothing_of_ours(api_as, objects, outside
     assert client.get(f"/api/cases/{own['case'].public_id}/ai/").status_code == 404
     assert client.get(f"/api/predictions/{own['prediction'].public_id}/heatmap/").status_code == 404
     assert client.get(f"/api/cases/{own['case'].public_id}/reviews/").status_code == 404
-    assert client.post(f"/api/cases/{own['case'].public_id}/reviews/", {"plan": "reassure", "decision": "confirm"}, format="json").status_code == 404
+    assert client.post(f"/api/cases/{own['case'].public_id}/reviews/", {"plan": "excision", "decision": "confirm"}, format="json").status_code == 404
     queue = client.get("/api/review-queue/").json()
     assert [row["public_id"] for row in queue["results"]] == [str(objects["other"]["case"].public_id)]
     assert state() == before
@@ -330,7 +330,7 @@ def test_queue_lists_cases_awaiting_review_highest_risk_first(api_as, staff, der
     colors = [(200, 100, 50), (30, 30, 30), (240, 230, 220), (120, 40, 160)]
     waiting = [classified_case(staff, patient, colors=[color]) for color in colors]
     reviewed = classified_case(staff, patient, colors=[(10, 200, 10)])
-    diagnosis_services.review_submit(case=reviewed, reviewer=dermatologist, decision="confirm", plan="reassure")
+    diagnosis_services.review_submit(case=reviewed, reviewer=dermatologist, decision="confirm", plan="excision")
     failed_case(staff, patient)
     make_image(staff, make_case(staff, patient))  # awaiting AI
     classified_case(outsider_staff, make_patient(outsider_staff, mrn="OTHER-9"))
@@ -380,7 +380,7 @@ def awaiting_review(staff, active_model):
 def test_confirm_records_who_and_when(api_as, dermatologist, awaiting_review):
     ai = diagnosis_services.case_ai_summary(awaiting_review)["top_class"]
     response = api_as(dermatologist).post(
-        f"/api/cases/{awaiting_review.public_id}/reviews/", {"plan": "reassure", "decision": "confirm", "notes": "  Classic. "}, format="json"
+        f"/api/cases/{awaiting_review.public_id}/reviews/", {"plan": "excision", "decision": "confirm", "notes": "  Classic. "}, format="json"
     )
     assert response.status_code == 201, response.content
     data = response.json()
@@ -391,11 +391,12 @@ def test_confirm_records_who_and_when(api_as, dermatologist, awaiting_review):
         "decision": "confirm",
         "diagnosis": ai,
         "ai_diagnosis": ai,
-        "plan": "reassure",
-        "plan_text": "Reassure",
+        "plan": "excision",
+        "plan_text": "Excision",
         "follow_up_months": None,
         "is_downgrade": False,
         "downgraded_from": "",
+        "downgrade_of": "",
         "downgrade_reason": "",
         "notes": "Classic.",
         "reviewer": dermatologist.username,
@@ -413,11 +414,11 @@ def test_confirm_records_who_and_when(api_as, dermatologist, awaiting_review):
 
 def test_override_supersedes_and_history_is_newest_first(api_as, api, dermatologist, clinic, awaiting_review):
     url = f"/api/cases/{awaiting_review.public_id}/reviews/"
-    first = api_as(dermatologist).post(url, {"plan": "reassure", "decision": "confirm"}, format="json").json()
+    first = api_as(dermatologist).post(url, {"plan": "excision", "decision": "confirm"}, format="json").json()
     colleague = DermatologistFactory(clinic=clinic)
     api.force_login(colleague)
     diagnosis = other_diagnosis(first["diagnosis"])
-    second = api.post(url, {"plan": "reassure", "decision": "override", "diagnosis": diagnosis, "notes": "Atypical network."}, format="json")
+    second = api.post(url, {"plan": "excision", "decision": "override", "diagnosis": diagnosis, "notes": "Atypical network."}, format="json")
     assert second.status_code == 201, second.content
     assert second.json()["number"] == 2 and second.json()["supersedes"] == 1 and second.json()["is_current"]
     assert second.json()["reviewer"] == colleague.username and second.json()["diagnosis"] == diagnosis
@@ -438,7 +439,7 @@ def test_override_supersedes_and_history_is_newest_first(api_as, api, dermatolog
 
 
 def test_staff_reads_the_review_history(api_as, dermatologist, staff, awaiting_review):
-    diagnosis_services.review_submit(case=awaiting_review, reviewer=dermatologist, decision="confirm", plan="reassure", notes="ok")
+    diagnosis_services.review_submit(case=awaiting_review, reviewer=dermatologist, decision="confirm", plan="excision", notes="ok")
     rows = api_as(staff).get(f"/api/cases/{awaiting_review.public_id}/reviews/").json()
     assert [(r["number"], r["reviewer"], r["notes"]) for r in rows] == [(1, dermatologist.username, "ok")]
 
@@ -447,19 +448,19 @@ def test_staff_reads_the_review_history(api_as, dermatologist, staff, awaiting_r
     "body, field, status",
     [
         # 400: refused by the schema; 422: allowed by it, refused by a rule across fields or over the case.
-        ({"plan": "reassure", "decision": "override"}, "diagnosis", 422),
-        ({"plan": "reassure", "decision": "override", "diagnosis": ""}, "diagnosis", 422),
-        ({"plan": "reassure", "decision": "override", "diagnosis": "AI"}, "diagnosis", 422),  # the AI's own: confirm instead
-        ({"plan": "reassure", "decision": "override", "diagnosis": "cancer"}, "diagnosis", 400),
-        ({"plan": "reassure", "decision": "maybe"}, "decision", 400),
-        ({"plan": "reassure"}, "decision", 400),
+        ({"plan": "excision", "decision": "override"}, "diagnosis", 422),
+        ({"plan": "excision", "decision": "override", "diagnosis": ""}, "diagnosis", 422),
+        ({"plan": "excision", "decision": "override", "diagnosis": "AI"}, "diagnosis", 422),  # the AI's own: confirm instead
+        ({"plan": "excision", "decision": "override", "diagnosis": "cancer"}, "diagnosis", 400),
+        ({"plan": "excision", "decision": "maybe"}, "decision", 400),
+        ({"plan": "excision"}, "decision", 400),
         ({"decision": "confirm"}, "plan", 400),
         ({"decision": "confirm", "plan": "surgery"}, "plan", 400),
-        ({"decision": "confirm", "plan": "follow_up"}, "follow_up_months", 422),
+        ({"decision": "confirm", "plan": "follow_up", "downgrade_reason": "watch"}, "follow_up_months", 422),
         ({"decision": "confirm", "plan": "follow_up", "follow_up_months": 0}, "follow_up_months", 400),
         ({"decision": "confirm", "plan": "excision", "follow_up_months": 6}, "follow_up_months", 422),
-        ({"decision": "confirm", "plan": "reassure", "downgrade_reason": "why not"}, "downgrade_reason", 422),
-        ({"plan": "reassure", "decision": "confirm", "notes": "x" * 10001}, "notes", 400),
+        ({"decision": "confirm", "plan": "excision", "downgrade_reason": "why not"}, "downgrade_reason", 422),
+        ({"plan": "excision", "decision": "confirm", "notes": "x" * 10001}, "notes", 400),
     ],
 )
 def test_invalid_reviews_are_refused_with_field_errors(api_as, dermatologist, awaiting_review, body, field, status):
@@ -476,7 +477,7 @@ def test_a_case_without_ai_result_cannot_be_reviewed(api_as, staff, dermatologis
     case = make_case(staff, make_patient(staff))
     make_image(staff, case)
     before = state()
-    response = api_as(dermatologist).post(f"/api/cases/{case.public_id}/reviews/", {"plan": "reassure", "decision": "confirm"}, format="json")
+    response = api_as(dermatologist).post(f"/api/cases/{case.public_id}/reviews/", {"plan": "excision", "decision": "confirm"}, format="json")
     assert response.status_code == 409
     assert response.json() == {"errors": ["This case has no AI result to review yet."]}
     assert state() == before

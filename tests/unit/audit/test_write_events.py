@@ -81,7 +81,7 @@ def test_review_and_ai_retry(api_as, staff, dermatologist, classified, new_event
     case = classified["case"]
     api = api_as(dermatologist)
     new_events()
-    assert api.post(f"/api/cases/{case.public_id}/reviews/", {"plan": "reassure", "decision": "confirm"}, format="json").status_code == 201
+    assert api.post(f"/api/cases/{case.public_id}/reviews/", {"plan": "excision", "decision": "confirm"}, format="json").status_code == 201
     assert _summary(new_events()) == [(Action.REVIEW_CREATE, "case", str(case.public_id), Outcome.ALLOWED)]
 
     failed = make_case(staff, classified["patient"])

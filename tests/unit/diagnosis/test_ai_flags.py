@@ -166,9 +166,9 @@ def test_confirm_is_refused_without_an_ai_diagnosis_and_override_works(uploaded_
     model_variant(mel=0.0, malignant=0.0, refuse_all=True)
     classify_all(uploaded_case)
     with pytest.raises(ValidationError, match="no AI diagnosis to confirm"):
-        services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="confirm", plan="reassure")
+        services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="confirm", plan="excision")
     assert not uploaded_case.reviews.exists()
-    review = services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="override", plan="reassure", diagnosis="mel")
+    review = services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="override", plan="excision", diagnosis="mel")
     assert review.diagnosis == "mel" and review.ai_diagnosis == ""
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.REVIEWED

@@ -107,7 +107,7 @@ def test_confirm_on_the_page_is_refused_with_a_message(uploaded_case, model_vari
     model_variant(mel=0.0, malignant=0.0, refuse_all=True)
     classify_all(uploaded_case)
     url = reverse("diagnosis:case_review", args=[uploaded_case.public_id])
-    response = dermatologist_client.post(url, {"plan": "reassure", "decision": "confirm"})
+    response = dermatologist_client.post(url, {"plan": "excision", "decision": "confirm"})
     assert response.status_code == 400
     assert "no AI diagnosis to confirm" in html.unescape(response.content.decode())
     assert not uploaded_case.reviews.exists()

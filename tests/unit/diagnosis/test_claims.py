@@ -19,7 +19,9 @@ from tests.factories import CaseFactory, DermatologistFactory, PatientFactory
 from tests.images import jpeg_bytes, upload
 
 pytestmark = pytest.mark.django_db
-DECISION = {"decision": "confirm", "plan": "follow_up", "follow_up_months": "6", "notes": ""}
+# The AI's opinion here is melanoma (flagged): a benign follow-up goes against it, so it carries its reason.
+DECISION = {"decision": "override", "diagnosis": "nv", "plan": "follow_up", "follow_up_months": "6",
+            "downgrade_reason": "Regular network on second look", "notes": ""}
 
 
 def waiting_case(staff, capture, *, seed=1, mel=0.6):
@@ -91,8 +93,8 @@ def test_taking_over_moves_the_claim_and_the_first_holder_can_no_longer_review(c
     assert _events(case, "claim.take_over") == [colleague.username]
 
     with pytest.raises(ValidationError, match="Grace Hopper is reviewing this case"):
-        services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="reassure")
-    review = services.review_submit(case=case, reviewer=colleague, decision="confirm", plan="reassure")
+        services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision")
+    review = services.review_submit(case=case, reviewer=colleague, decision="confirm", plan="excision")
     assert review.reviewer == colleague
 
 
@@ -130,7 +132,7 @@ def test_a_claim_lapses_after_the_idle_time_and_activity_renews_it(case, dermato
     assert _events(case, "claim.take") == [colleague.username, dermatologist.username]
     # A lapsed claim no longer blocks anyone's review either.
     ReviewClaim.objects.filter(case=case).update(last_active_at=timezone.now() - timedelta(minutes=11))
-    assert services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="reassure")
+    assert services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision")
 
 
 def test_release_gives_the_case_back(client, case, dermatologist, colleague):
@@ -147,7 +149,7 @@ def test_release_gives_the_case_back(client, case, dermatologist, colleague):
 
 
 def test_only_waiting_cases_are_claimed_on_opening(client, case, dermatologist):
-    services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="reassure")
+    services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision")
     client.force_login(dermatologist)
     page = client.get(reverse("diagnosis:case_review", args=[case.public_id]))
     assert page.status_code == 200 and page.context["claim"] is None
@@ -233,7 +235,7 @@ def test_claim_api_claims_conflicts_takes_over_and_releases(case, other_case, de
 
     conflict = hers.post(url, {}, format="json")
     assert conflict.status_code == 409 and conflict.json()["claim"]["holder"] == dermatologist.username
-    assert hers.post(f"/api/cases/{case.public_id}/reviews/", {"decision": "confirm", "plan": "reassure"}, format="json").status_code == 409
+    assert hers.post(f"/api/cases/{case.public_id}/reviews/", {"decision": "confirm", "plan": "excision"}, format="json").status_code == 409
     queue = {row["public_id"]: row["claim"] for row in hers.get("/api/review-queue/").json()["results"]}
     assert queue[str(case.public_id)]["holder"] == dermatologist.username and queue[str(case.public_id)]["yours"] is False
 

@@ -49,7 +49,7 @@ def test_ai_failures_and_reviews_since_the_last_visit(client, staff, dermatologi
     partly = _case(staff, capture, status=CaseStatus.AWAITING_REVIEW, images=2, failed=1)
     fine = _case(staff, capture, status=CaseStatus.AWAITING_REVIEW)
     theirs = _case(outsider_staff, capture, status=CaseStatus.AI_FAILED, failed=1)
-    old_review = services.review_submit(case=fine, reviewer=dermatologist, decision="confirm", plan="reassure")
+    old_review = services.review_submit(case=fine, reviewer=dermatologist, decision="confirm", plan="excision")
     Review.objects.filter(pk=old_review.pk).update(created_at=timezone.now() - timedelta(days=8))
 
     client.force_login(staff)
@@ -60,8 +60,8 @@ def test_ai_failures_and_reviews_since_the_last_visit(client, staff, dermatologi
     assert first.context["reviews"] == []  # a first visit looks back 7 days: the 8-day-old review is not news
     seen = AttentionSeen.objects.get(user=staff).seen_at
 
-    review = services.review_submit(case=partly, reviewer=dermatologist, decision="confirm", plan="follow_up",
-                                    follow_up_months=3)
+    review = services.review_submit(case=partly, reviewer=dermatologist, decision="override", diagnosis="nv",
+                                    plan="follow_up", follow_up_months=3, downgrade_reason="Benign on dermoscopy")
     second = client.get(reverse("attention:list"))
     assert [r.pk for r in second.context["reviews"]] == [review.pk]
     assert second.context["since"] == seen
@@ -72,7 +72,7 @@ def test_ai_failures_and_reviews_since_the_last_visit(client, staff, dermatologi
 @pytest.mark.parametrize(("who", "status"), [("dermatologist", 403), ("admin_user", 403), ("outsider_staff", 200)])
 def test_attention_three_people(client, request, staff, dermatologist, capture, who, status):
     case = _case(staff, capture, status=CaseStatus.AWAITING_REVIEW, images=2, failed=1)
-    services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="reassure")
+    services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision")
     client.force_login(request.getfixturevalue(who))
     response = client.get(reverse("attention:list"))
     assert response.status_code == status

@@ -185,7 +185,7 @@ def test_reviewed_and_my_reviews(client, dermatologist, world, clinic):
 def test_lists_three_people(client, request, dermatologist, make, world, outsider_dermatologist, outsider_staff, url):
     services.review_submit(case=world["mel"], reviewer=dermatologist, decision="confirm", plan="excision")
     theirs = make(user=outsider_staff, risk=0.8, mel=True)
-    services.review_submit(case=make(user=outsider_staff), reviewer=outsider_dermatologist, decision="confirm", plan="reassure")
+    services.review_submit(case=make(user=outsider_staff), reviewer=outsider_dermatologist, decision="confirm", plan="excision")
     for who, status in [("staff", 403), ("admin_user", 403)]:
         client.force_login(request.getfixturevalue(who))
         assert client.get(url).status_code == status
@@ -217,7 +217,7 @@ def test_queries_do_not_grow_with_the_list(client, dermatologist, make, url):
         while Case.objects.count() < n:
             case = make(risk=0.2 + Case.objects.count() / 100)
             if Case.objects.count() % 2:
-                services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="reassure")
+                services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision")
 
     grow_to(4)
     client.get(url)  # the session and user caches warm up

@@ -21,7 +21,7 @@ def classified_case(uploaded_case, active_model):
 
 def test_confirm_takes_the_ai_diagnosis(classified_case, dermatologist):
     summary = services.case_ai_summary(classified_case)
-    review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="reassure", diagnosis="df")
+    review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="excision")
     assert review.diagnosis == summary["top_class"] == review.ai_diagnosis
     assert review.reviewer == dermatologist and review.created_at is not None
     classified_case.refresh_from_db()
@@ -31,18 +31,18 @@ def test_confirm_takes_the_ai_diagnosis(classified_case, dermatologist):
 def test_override_needs_another_diagnosis(classified_case, dermatologist):
     ai = services.case_ai_summary(classified_case)["top_class"]
     with pytest.raises(ValidationError):
-        services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="reassure")
+        services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="excision")
     with pytest.raises(ValidationError):
-        services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="reassure", diagnosis=ai)
-    other = "mel" if ai != "mel" else "nv"
-    review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="reassure", diagnosis=other, notes="ABCD")
+        services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="excision", diagnosis=ai)
+    other = "mel" if ai != "mel" else "bcc"
+    review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="excision", diagnosis=other, notes="ABCD")
     assert review.diagnosis == other and review.ai_diagnosis == ai
 
 
 def test_new_review_supersedes_the_old(classified_case, dermatologist, clinic):
-    first = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="reassure")
+    first = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="excision")
     colleague = DermatologistFactory(clinic=clinic)
-    second = services.review_submit(case=classified_case, reviewer=colleague, decision="override", plan="reassure", diagnosis="mel" if first.diagnosis != "mel" else "bcc")
+    second = services.review_submit(case=classified_case, reviewer=colleague, decision="override", plan="excision", diagnosis="mel" if first.diagnosis != "mel" else "bcc")
     first.refresh_from_db()
     assert second.supersedes == first and first.superseded_by == second
     assert Review.objects.filter(case=classified_case).count() == 2  # history kept
@@ -51,13 +51,13 @@ def test_new_review_supersedes_the_old(classified_case, dermatologist, clinic):
 @pytest.mark.parametrize("who", ["staff", "outsider_dermatologist", "admin_user"])
 def test_only_the_clinics_dermatologists_review(classified_case, request, who):
     with pytest.raises(PermissionDenied):
-        services.review_submit(case=classified_case, reviewer=request.getfixturevalue(who), decision="confirm", plan="reassure")
+        services.review_submit(case=classified_case, reviewer=request.getfixturevalue(who), decision="confirm", plan="excision")
     assert not Review.objects.exists()
 
 
 def test_case_without_ai_result_cannot_be_reviewed(uploaded_case, dermatologist):
     with pytest.raises(ValidationError):
-        services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="confirm", plan="reassure")
+        services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="confirm", plan="excision")
 
 
 def test_queue_orders_by_risk_and_stays_in_clinic(dermatologist_client, classified_case, staff, active_model, other_clinic, outsider_staff):
@@ -89,7 +89,7 @@ def test_review_page_flow(dermatologist_client, classified_case):
     heatmap_url = reverse("diagnosis:heatmap", args=[prediction.public_id])
     assert heatmap_url.encode() in page.content
     assert dermatologist_client.get(heatmap_url)["Content-Type"] == "image/png"
-    response = dermatologist_client.post(url, {"plan": "reassure", "decision": "confirm", "notes": "typical"})
+    response = dermatologist_client.post(url, {"plan": "excision", "decision": "confirm", "notes": "typical"})
     assert response.status_code == 302
     assert classified_case.reviews.get().notes == "typical"
 
@@ -102,7 +102,7 @@ def test_review_page_is_for_the_clinics_dermatologists(client, request, classifi
         client = request.getfixturevalue(who)
     url = reverse("diagnosis:case_review", args=[classified_case.public_id])
     assert client.get(url).status_code == status
-    assert client.post(url, {"plan": "reassure", "decision": "confirm"}).status_code == status
+    assert client.post(url, {"plan": "excision", "decision": "confirm"}).status_code == status
     assert not Review.objects.exists()
 
 

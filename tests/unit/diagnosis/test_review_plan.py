@@ -1,5 +1,7 @@
-"""A review records a management plan (with a follow-up interval only for follow-up), and changing a malignant
-diagnosis to a benign one needs a reason and is shown as such: services, review page, API and who may do it."""
+"""A review records a management plan (with a follow-up interval only for follow-up), and turning a malignant
+opinion benign needs a reason and is shown as a downgrade: services, review page, API and who may do it.
+
+The tiny test model's most likely class here is a malignant one (akiec): benign decisions go against it."""
 
 import html
 
@@ -31,20 +33,23 @@ def _override(case, reviewer, diagnosis, **extra):
     return services.review_submit(case=case, reviewer=reviewer, decision=decision, diagnosis=diagnosis, **extra)
 
 
-@pytest.mark.parametrize("plan", ["reassure", "excision", "biopsy", "referral"])
+@pytest.mark.parametrize("plan", ["excision", "biopsy", "referral"])
 def test_plan_without_interval(classified_case, dermatologist, plan):
     review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan=plan)
     assert (review.plan, review.follow_up_months) == (plan, None)
 
 
 def test_follow_up_needs_its_interval(classified_case, dermatologist):
+    reason = "Small and stable; the patient prefers to watch it"
+    ai = services.case_ai_summary(classified_case)["top_class"]
+    assert ai != "mel"  # a melanoma is never followed up (review_rules)
     for months in (None, 0, 61):
         with pytest.raises(ValidationError) as error:
             services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="follow_up",
-                                   follow_up_months=months)
+                                   follow_up_months=months, downgrade_reason=reason)
         assert "follow_up_months" in error.value.message_dict
     review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="follow_up",
-                                    follow_up_months=6)
+                                    follow_up_months=6, downgrade_reason=reason)
     assert review.follow_up_months == 6 and review.plan_text == "Follow-up in 6 months"
 
 
@@ -75,17 +80,27 @@ def test_malignant_to_benign_needs_a_reason(classified_case, dermatologist, mali
     assert second.downgrade_reason == "Histology: compound nevus."
 
 
-def test_no_reason_asked_otherwise(classified_case, dermatologist):
+def test_malignant_to_malignant_asks_no_reason_and_refuses_one(classified_case, dermatologist):
     first = _override(classified_case, dermatologist, "mel", plan="excision")
     second = _override(classified_case, dermatologist, "bcc", plan="excision")  # malignant to malignant
     assert not second.is_downgrade and second.supersedes == first
+    with pytest.raises(ValidationError) as error:  # a reason where none applies is refused, not stored silently
+        _override(classified_case, dermatologist, "mel", plan="excision", downgrade_reason="because")
+    assert "downgrade_reason" in error.value.message_dict
     third = _override(classified_case, dermatologist, "bkl", plan="reassure", downgrade_reason="Seborrhoeic keratosis")
     assert third.is_downgrade and third.downgraded_from == "bcc"
-    fourth = _override(classified_case, dermatologist, "nv", plan="reassure")  # benign to benign
-    assert not fourth.is_downgrade
-    with pytest.raises(ValidationError) as error:  # a reason where none applies is refused, not stored silently
-        _override(classified_case, dermatologist, "df", plan="reassure", downgrade_reason="because")
+    assert third.downgrade_of.startswith("review in force: Basal cell carcinoma; AI: ")
+
+
+def test_benign_after_benign_still_needs_a_reason_while_the_ai_is_malignant(classified_case, dermatologist):
+    ai = services.case_ai_summary(classified_case)["top_class"]
+    assert ai in ("akiec", "bcc", "mel")
+    _override(classified_case, dermatologist, "bkl", plan="reassure", downgrade_reason="Seborrhoeic keratosis")
+    with pytest.raises(ValidationError) as error:
+        _override(classified_case, dermatologist, "nv", plan="reassure")
     assert "downgrade_reason" in error.value.message_dict
+    fourth = _override(classified_case, dermatologist, "nv", plan="reassure", downgrade_reason="Compound nevus")
+    assert fourth.is_downgrade and fourth.downgraded_from == ai and fourth.downgrade_of.startswith("AI: ")
 
 
 @pytest.mark.parametrize("who", ["staff", "outsider_dermatologist", "admin_user"])
@@ -109,14 +124,17 @@ def test_review_page_records_the_plan_and_shows_the_downgrade(dermatologist_clie
     assert "follow-up interval" in html.unescape(refused.content.decode())
     refused = dermatologist_client.post(url, {**body, "follow_up_months": "6"})
     assert refused.status_code == 400
-    assert "give the reason" in html.unescape(refused.content.decode())
+    text = html.unescape(refused.content.decode())
+    assert "Not saved without a reason" in text and 'data-testid="review-refused"' in text
+    assert not classified_case.reviews.filter(diagnosis="nv").exists()
     done = dermatologist_client.post(url, {**body, "follow_up_months": "6", "downgrade_reason": "Regular network on review"})
     assert done.status_code == 302
     review = classified_case.reviews.filter(superseded_by__isnull=True).get()
     assert (review.plan, review.follow_up_months, review.downgraded_from) == ("follow_up", 6, "mel")
     case_page = html.unescape(dermatologist_client.get(classified_case.get_absolute_url()).content.decode())
     assert "Plan: Follow-up in 6 months" in case_page
-    assert "Changed from malignant (Melanoma) to benign" in case_page and "Regular network on review" in case_page
+    assert 'data-testid="review-downgrade">Downgrade</span> of review in force: Melanoma' in case_page
+    assert "Reason: Regular network on review" in case_page
 
 
 @pytest.mark.parametrize(("who", "status"), [("staff", 403), ("outsider_dermatologist", 404)])

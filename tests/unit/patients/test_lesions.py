@@ -81,8 +81,10 @@ def test_lesion_page_lists_the_visits_in_order(dermatologist_client, staff, derm
         for image in services.images_upload(case=first, files=[upload(jpeg_bytes(seed=3))], uploaded_by=staff):
             diagnosis_services.image_classify(image_id=image.pk)
     second = _visit(lesion, staff, 4, django_capture_on_commit_callbacks)
+    # Following up against a malignant or flagged AI opinion needs a reason (diagnosis.review_rules).
+    reason = "Small and stable" if diagnosis_services.review_opinion(first).malignant_sources() else ""
     diagnosis_services.review_submit(case=first, reviewer=dermatologist, decision="confirm", plan="follow_up",
-                                     follow_up_months=6)
+                                     follow_up_months=6, downgrade_reason=reason)
     response = dermatologist_client.get(lesion.get_absolute_url())
     assert response.status_code == 200
     page = html.unescape(response.content.decode())

@@ -69,7 +69,7 @@ def test_a_reviewed_case_with_histology(staff, dermatologist, world):
     assert histology["valueCodeableConcept"]["coding"][0]["code"] == "nv"
     assert histology["identifier"][0]["value"] == "LAB-77" and histology["effectiveDateTime"] == "2026-11-02"
     assert decision["valueCodeableConcept"]["coding"][0]["code"] == "mel"
-    assert decision["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "reassure"
+    assert decision["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "excision"
     assert "Typical." in [note["text"] for note in decision["note"]]
     assert ai["valueCodeableConcept"]["coding"][0]["code"] == "mel"
     assert ai["interpretation"][0]["coding"][0]["code"] == "mel"  # suspicious for melanoma

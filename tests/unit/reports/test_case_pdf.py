@@ -47,7 +47,7 @@ def test_the_report_says_who_what_and_what_was_decided(client, staff, world):
         "6 mm pigmented", str(case.public_id),
         "Suspicious for melanoma: consider excision or biopsy",  # the AI's flag (P(mel) 0.6 ≥ 0.3)
         "test-model, version 000000000000",  # model name and version
-        "Confirm the AI's diagnosis", "Melanoma", "Reassure", "Typical.",  # decision, plan, notes
+        "Confirm the AI's diagnosis", "Melanoma", "Excision", "Typical.",  # decision, plan, notes
     ]:
         assert expected in text, expected
     assert "Histopathology" not in text  # none entered yet

@@ -37,7 +37,7 @@ def test_one_row_per_case_with_the_ai_the_decision_and_the_outcome(client, staff
     }
     assert reviewed["ai_model"].startswith("test-model (000000000000")
     assert {k: reviewed[k] for k in ["decision", "dermatologist_diagnosis", "plan", "reviewer", "histology_diagnosis", "histology_date"]} == {
-        "decision": "confirm", "dermatologist_diagnosis": "mel", "plan": "reassure", "reviewer": dermatologist.username,
+        "decision": "confirm", "dermatologist_diagnosis": "mel", "plan": "excision", "reviewer": dermatologist.username,
         "histology_diagnosis": "nv", "histology_date": "2026-11-02",
     }
     assert (reviewed["ai_agrees_with_dermatologist"], reviewed["ai_agrees_with_histology"]) == ("yes", "no")

@@ -42,7 +42,7 @@ def _classify(cases):
 def _review(case, derm, *, agree: bool):
     ai = services.case_ai_summary(case)["top_class"]
     if agree:
-        return services.review_submit(case=case, reviewer=derm, decision="confirm", plan="reassure")
+        return services.review_submit(case=case, reviewer=derm, decision="confirm", plan="excision")
     other = "bcc" if ai != "bcc" else "df"
     return services.review_submit(case=case, reviewer=derm, decision="override", diagnosis=other, plan="excision")
 

@@ -74,6 +74,7 @@ def test_performance_figures_as_on_the_page(client, dermatologist, clinic_data):
     assert figures["model_version"] == {"name": version.name, "sha256": version.sha256}
     assert figures["is_active"] is True
     assert (figures["cases"], figures["not_assessable"]) == (6, 0)
+    assert (figures["reviewed"], figures["downgrades"]) == (page.reviewed, page.downgrades) == (5, 0)
     assert figures["agreement"] == _proportion(4, 5)
     assert figures["mel_flag"] == {"sensitivity": _proportion(1, 2), "specificity": _proportion(1, 2)}
     months = {m["month"]: m for m in figures["months"]}
