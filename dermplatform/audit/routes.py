@@ -46,6 +46,7 @@ AUDITED_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "validation:list": {"GET": (A.VALIDATION_LIST, "")},
     "validation:create": {"POST": (A.VALIDATION_CREATE, "")},
     "validation:run": {"GET": (A.VALIDATION_VIEW, "validationrun")},
+    "validation:resume": {"POST": (A.VALIDATION_CREATE, "validationrun")},
     "validation:delete": {"POST": (A.VALIDATION_DELETE, "validationrun")},
     "validation:adopt": {"POST": (A.THRESHOLDS_ADOPT, "validationrun")},
     "validation:restore": {"POST": (A.THRESHOLDS_RESTORE, "validationrun")},

@@ -59,5 +59,16 @@ class ValidationRun(models.Model):
         return round(100 * self.done / self.total) if self.total else 0
 
     @property
+    def can_resume(self) -> bool:
+        """Failed, or still waiting for the worker minutes after it was sent (its message lost): send it again."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        if self.status == self.Status.FAILED:
+            return True
+        return self.status == self.Status.QUEUED and self.created_at < timezone.now() - timedelta(minutes=2)
+
+    @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -360,6 +360,23 @@ def validation_run_score_next(*, run_id: int, chunk: int = CHUNK) -> bool:
     return more
 
 
+def validation_run_resume(*, run: ValidationRun, user) -> ValidationRun:
+    """Send a stalled run to the worker again (its message lost while the broker was down, or failed): the images
+    already scored are kept, the rest are scored."""
+    if not can_run(user, run.clinic_id):
+        raise PermissionDenied("Only the clinic's dermatologists and administrators run local validations.")
+    with transaction.atomic():
+        run = ValidationRun.objects.select_for_update().get(pk=run.pk)
+        if not run.can_resume:
+            raise ValidationError("This run is being scored or has finished: nothing to send again.")
+        run.status, run.error, run.finished_at = ValidationRun.Status.QUEUED, "", None
+        run.save(update_fields=["status", "error", "finished_at"])
+        event_record(action=Action.VALIDATION_CREATE, actor=user, obj=run, clinic_id=run.clinic_id,
+                     changed_fields=["status"])
+        transaction.on_commit(lambda: validation_run_enqueue(run_id=run.pk), robust=True)
+    return run
+
+
 def validation_run_failed(*, run_id: int, error: str) -> None:
     ValidationRun.objects.filter(pk=run_id).exclude(status=ValidationRun.Status.DONE).update(
         status=ValidationRun.Status.FAILED, error=error[:2000], finished_at=timezone.now())

@@ -104,3 +104,16 @@ def thresholds_restore(request, public_id):
     services.clinic_thresholds_restore(clinic_id=run.clinic_id, version=run.model_version, user=request.user, run=run)
     messages.success(request, f"{run.clinic} is back on the model card's thresholds for this model version.")
     return redirect("validation:run", public_id=run.public_id)
+
+
+@require_POST
+@role_required(*VALIDATORS)
+def run_resume(request, public_id):
+    run = selectors.run_get(user=request.user, public_id=public_id)
+    try:
+        services.validation_run_resume(run=run, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Sent to the AI again: the images already scored are kept.")
+    return redirect("validation:run", public_id=run.public_id)

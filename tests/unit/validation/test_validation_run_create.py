@@ -140,3 +140,29 @@ def test_picking_cases_with_histology_on_the_page(client, staff, dermatologist, 
     assert response.status_code == 302
     run = ValidationRun.objects.get()
     assert [(i.lesion_image.case_id, i.truth) for i in run.images.all()] == [(cases[1].pk, "nv")]
+
+
+def test_a_stalled_or_failed_run_is_sent_again(client, dermatologist, outsider_dermatologist, card_version,
+                                               django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    run = ValidationRun.objects.create(clinic=dermatologist.clinic, model_version=card_version, source="upload",
+                                       total=3, created_by=dermatologist)
+    client.force_login(dermatologist)
+    assert 'data-testid="resume-run"' not in client.get(reverse("validation:run", args=[run.public_id])).content.decode()
+    response = client.post(reverse("validation:resume", args=[run.public_id]), follow=True)
+    assert "nothing to send again" in response.content.decode()  # just sent: not stalled yet
+    ValidationRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert 'data-testid="resume-run"' in client.get(reverse("validation:run", args=[run.public_id])).content.decode()
+    client.force_login(outsider_dermatologist)
+    assert client.post(reverse("validation:resume", args=[run.public_id])).status_code == 404
+    ValidationRun.objects.filter(pk=run.pk).update(status="failed", error="boom")
+    client.force_login(dermatologist)
+    with django_capture_on_commit_callbacks() as sent:
+        assert client.post(reverse("validation:resume", args=[run.public_id])).status_code == 302
+    assert len(sent) == 1
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("queued", "")
