@@ -93,8 +93,9 @@ def test_no_headline_before_anything(uploaded_case):
 def test_case_page_leads_with_the_headline(staff_client, classified_case, dermatologist, staff):
     page = staff_client.get(classified_case.get_absolute_url()).content.decode()
     assert 'data-source="ai"' in page
+    # Following up the AI's malignant class needs a reason (diagnosis.review_rules).
     services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="follow_up",
-                           follow_up_months=3)
+                           follow_up_months=3, downgrade_reason="Small and stable")
     page = html.unescape(staff_client.get(classified_case.get_absolute_url()).content.decode())
     assert 'data-source="decision"' in page and "Plan: Follow-up in 3 months" in page
     assert page.index('data-testid="case-headline"') < page.index('data-testid="ai-summary"')
