@@ -5,12 +5,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from dermplatform.accounts.models import Clinic
+from dermplatform.audit.admin_reads import AuditedReadsAdmin
 from dermplatform.audit.services import Action, event_record
 from dermplatform.read_only_admin import ReadOnlyAdmin
 
 from .models import ClassificationJob, ClinicThresholds, ModelVersion, Prediction, Review, ValidationImage, ValidationRun
 from .reports import selectors as report_selectors
 from .reports.drift import ALPHA, MIN_IMAGES, drift_reference
+
+
+class ClinicalReadOnlyAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
+    """Read only, and every list, search, record and history page audited (AuditedReadsAdmin)."""
 
 
 @admin.register(ModelVersion)
@@ -76,7 +81,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prediction)
-class PredictionAdmin(ReadOnlyAdmin):
+class PredictionAdmin(ClinicalReadOnlyAdmin):
     list_display = [
         "public_id", "image", "mel_flag", "malignant_flag", "assessable", "top_class", "confidence", "malignancy_risk",
         "model_version", "created_at",
@@ -95,13 +100,13 @@ class PredictionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdmin):
+class ReviewAdmin(ClinicalReadOnlyAdmin):
     list_display = ["case", "reviewer", "decision", "diagnosis", "ai_diagnosis", "created_at"]
     list_filter = ["decision", "diagnosis"]
 
 
 @admin.register(ClassificationJob)
-class ClassificationJobAdmin(ReadOnlyAdmin):
+class ClassificationJobAdmin(ClinicalReadOnlyAdmin):
     list_display = ["image", "queued_at", "times_queued", "attempts", "failed_at", "failure_reason"]
     list_filter = [("failed_at", admin.EmptyFieldListFilter)]
 
@@ -123,7 +128,7 @@ class ValidationImageInline(admin.TabularInline):
 
 
 @admin.register(ValidationRun)
-class ValidationRunAdmin(ReadOnlyAdmin):
+class ValidationRunAdmin(ClinicalReadOnlyAdmin):
     list_display = ["public_id", "clinic", "model_version", "source", "status", "done", "total", "created_by",
                     "created_at"]
     list_filter = ["status", "source", "clinic"]
@@ -131,7 +136,7 @@ class ValidationRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClinicThresholds)
-class ClinicThresholdsAdmin(ReadOnlyAdmin):
+class ClinicThresholdsAdmin(ClinicalReadOnlyAdmin):
     list_display = ["clinic", "model_version", "kind", "mel_threshold", "malignant_threshold", "decided_by",
                     "created_at", "run"]
     list_filter = ["kind", "clinic"]

@@ -2,16 +2,18 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from dermplatform.audit.admin_reads import AuditedReadsAdmin
 from dermplatform.read_only_admin import ReadOnlyAdmin
 
 from .models import Case, LesionImage, Patient
 
 
-class ClinicalRecordAdmin(ReadOnlyAdmin):
+class ClinicalRecordAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
     """Clinical records are read here, never written: changes go through the pages and the API, whose services
     check the clinic, keep the case's state consistent and leave an audit event. (Edited here, a patient could
     move to another clinic, or a case be "Reviewed" with no review.) Records are archived with a reason, never
-    deleted; image bytes and their hashes are evidence."""
+    deleted; image bytes and their hashes are evidence. Every list, search, record and history page read here is
+    audited (AuditedReadsAdmin)."""
 
     @admin.display(description="Value history")
     def value_history(self, obj):

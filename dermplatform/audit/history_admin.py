@@ -20,7 +20,10 @@ from django.utils.html import format_html, format_html_join
 from dermplatform.accounts.models import User
 from dermplatform.read_only_admin import ReadOnlyAdmin
 
+from .admin_reads import AuditedReadsAdmin, audit_ref
 from .history import BASELINE
+from .models import Action
+from .services import object_type_of
 
 LABELS = {"insert": "created", "update": "updated", "before_update": "before an update", "delete": "deleted",
           BASELINE: "existing when tracking began"}
@@ -57,7 +60,15 @@ class _UserFilter(admin.SimpleListFilter):
         return queryset
 
 
-class HistoryAdmin(ReadOnlyAdmin):
+def _tracked_model(event_model):
+    return event_model._meta.get_field("pgh_obj").related_model
+
+
+class HistoryAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
+    """Every list and row shown is audited (admin.value_history): the record when the list is one record's
+    history (its id or public id searched, as the record's "Value history" link does) or the row's; any other
+    search only as a keyed hash (AuditedReadsAdmin)."""
+
     list_display = ["pgh_created_at", "pgh_label", "record", "changes", "by", "request"]
     list_filter = [_LabelFilter, _UserFilter, ("pgh_created_at", admin.DateFieldListFilter)]
     search_fields = ["pgh_obj_id"]  # shows the box; get_search_results reads it exactly
@@ -95,6 +106,37 @@ class HistoryAdmin(ReadOnlyAdmin):
         if public_id is not None and "public_id" in _tracked_columns(self.model):
             query |= Q(public_id=public_id)
         return queryset.filter(query), False
+
+    def audit_list_target(self, request, changelist):
+        tracked = _tracked_model(self.model)
+        object_type, term = object_type_of(tracked), changelist.query.strip()
+        if not term:
+            return Action.VALUE_HISTORY, object_type, None, False
+        record = None
+        if term.isdigit() and len(term) <= 18:
+            record = tracked.objects.filter(pk=int(term)).first()
+        elif "public_id" in _tracked_columns(self.model):
+            try:
+                record = tracked.objects.filter(public_id=uuid.UUID(term)).first()
+            except ValueError:
+                record = None
+        if record is None:
+            return Action.VALUE_HISTORY, object_type, None, True
+        object_type, object_id = audit_ref(record)
+        return Action.VALUE_HISTORY, object_type, object_id, False
+
+    def audit_object(self, event):
+        tracked = _tracked_model(self.model)
+        if getattr(event, "public_id", None) is not None:
+            return object_type_of(tracked), event.public_id
+        record = tracked.objects.filter(pk=event.pgh_obj_id).first()
+        return audit_ref(record) if record is not None else (object_type_of(tracked), None)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # One row of the value history: recorded as a value-history read of its record.
+        return self._audited(request, Action.VALUE_HISTORY, "original",
+                             lambda: super(AuditedReadsAdmin, self).change_view(request, object_id, form_url,
+                                                                                extra_context))
 
     def get_fields(self, request, obj=None):
         return ["pgh_created_at", "pgh_label", "changes", "by", "request", "pgh_obj", *_tracked_columns(self.model)]

@@ -1,6 +1,7 @@
 """The append-only audit trail: who read or wrote which patient record, when, from where, and whether it was allowed.
 
-Events name objects by type and public id only: no names, record numbers, notes or search terms. The
+Events name objects by type and public id only: no names, record numbers, notes or search terms (an admin search
+is kept as a keyed hash of its term). The
 application never changes or deletes an event (no update or delete path here, and a PostgreSQL trigger
 refuses UPDATE and DELETE on the table).
 """
@@ -67,6 +68,12 @@ class Action(models.TextChoices):
     OTP_VERIFIED = "auth.otp_verified", "Two-factor code accepted"
     OTP_FAILED = "auth.otp_failed", "Two-factor code refused"
     RECOVERY_CODES = "auth.recovery_codes", "Recovery codes issued"
+    # Reads in the Django admin (dermplatform.audit.admin_reads): the record's type, and its id where there is one.
+    ADMIN_LIST = "admin.list", "Listed records in the admin"
+    ADMIN_SEARCH = "admin.search", "Searched records in the admin"
+    ADMIN_VIEW = "admin.view", "Viewed a record in the admin"
+    ADMIN_HISTORY = "admin.history", "Viewed a record's admin change log"
+    VALUE_HISTORY = "admin.value_history", "Viewed value history in the admin"
 
 
 class Outcome(models.TextChoices):
@@ -105,6 +112,10 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True, db_index=True)
     # Names of the fields a write changed, never their values.
     changed_fields = models.JSONField(default=list, blank=True)
+    # An admin search: a keyed hash of the term (dermplatform.audit.admin_reads.search_digest), never the term, and
+    # the number of results (of a list too).
+    search_digest = models.CharField(max_length=64, blank=True)
+    result_count = models.PositiveIntegerField(null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 

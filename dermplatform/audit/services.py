@@ -7,9 +7,14 @@ from .models import Action, AuditEvent, Outcome
 _OBJECT_TYPES = {"lesionimage": "image"}
 
 
+def object_type_of(model) -> str:
+    """The type an event names a record of `model` by ("image" for a LesionImage)."""
+    model_name = model._meta.model_name
+    return _OBJECT_TYPES.get(model_name, model_name)[:20]
+
+
 def _object_ref(obj) -> tuple[str, object]:
-    model_name = obj._meta.model_name
-    return _OBJECT_TYPES.get(model_name, model_name), obj.public_id
+    return object_type_of(type(obj)), obj.public_id
 
 
 def event_record(
@@ -24,6 +29,8 @@ def event_record(
     username: str = "",
     status_code: int | None = None,
     clinic_id: int | None = None,
+    search_digest: str = "",
+    result_count: int | None = None,
 ) -> AuditEvent:
     """Append one event. The request's id and client address come from the request being served, if any."""
     if obj is not None:
@@ -44,6 +51,8 @@ def event_record(
         method=context.method,
         client_address=context.client_address,
         request_id=context.request_id,
+        search_digest=search_digest,
+        result_count=result_count,
     )
 
 
@@ -52,4 +61,4 @@ def changed_field_names(instance, changes: dict) -> list[str]:
     return [field for field, value in changes.items() if getattr(instance, field) != value]
 
 
-__all__ = ["Action", "Outcome", "changed_field_names", "event_record"]
+__all__ = ["Action", "Outcome", "changed_field_names", "event_record", "object_type_of"]
