@@ -1,9 +1,26 @@
+from urllib.parse import urlsplit
+
+from django.urls import Resolver404, resolve
+
 from . import context, history
 from .models import AuditEvent, Outcome
 from .routes import audited_action, is_read
 from .services import event_record
 
 DENIED_STATUSES = frozenset({401, 403, 404})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# The pages a request is sent to before it may read anything: sign-in and the second factor.
+GATE_VIEWS = frozenset({"login", "admin:login", "two_factor_verify", "two_factor_setup"})
+
+
+def is_gate_redirect(response) -> bool:
+    """Was the request answered by a redirect to sign in or to the second factor (nothing read or written)?"""
+    if response.status_code not in REDIRECT_STATUSES:
+        return False
+    try:
+        return resolve(urlsplit(response.get("Location", "")).path).view_name in GATE_VIEWS
+    except Resolver404:
+        return False
 
 
 class AuditMiddleware:
@@ -44,6 +61,8 @@ class AuditMiddleware:
         status = response.status_code
         if status in DENIED_STATUSES:
             outcome = Outcome.DENIED
+        elif is_gate_redirect(response):
+            outcome = Outcome.REDIRECTED  # an unverified admin sent to the code page: never an allowed read
         elif is_read(match.view_name if match else None, request.method):
             outcome = Outcome.ALLOWED if status < 400 else Outcome.REFUSED
         elif AuditEvent.objects.filter(request_id=bound.request_id).exists():

@@ -80,6 +80,9 @@ class Outcome(models.TextChoices):
     ALLOWED = "allowed", "Allowed"
     DENIED = "denied", "Denied"  # not signed in, wrong role, another clinic's or no such record
     REFUSED = "refused", "Refused"  # allowed to try, but the write was invalid and nothing changed
+    # Sent to sign in or to the second factor first (a 302 to those pages): nothing was read or written. Not shown
+    # in a patient's access history.
+    REDIRECTED = "redirected", "Redirected to sign in or the second factor"
 
 
 class AuditEventQuerySet(models.QuerySet):
