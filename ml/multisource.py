@@ -174,6 +174,7 @@ def choose_points(y: np.ndarray, probs: list[np.ndarray], groups: dict[str, np.n
             "text": FLAG_TEXT[flag],
             "target_sensitivity": target,
             "validation": operating_point(flag_scores(probs[0], CLASSES, flag), positive, t),
+            "validation_all_variants": [operating_point(flag_scores(p, CLASSES, flag), positive, t) for p in probs],
             "validation_per_source": {name: operating_point(flag_scores(probs[0][idx], CLASSES, flag), positive[idx], t)
                                       for name, idx in groups.items()},
             "thresholds_needed": per_group,
@@ -206,8 +207,33 @@ def signals_of(images: np.ndarray) -> dict[str, np.ndarray]:
     return {k: np.array([r[k] for r in rows]) for k in rows[0]} if rows else {}
 
 
-def guard_thresholds(signals: dict[str, np.ndarray], sources: np.ndarray, tail: float) -> dict:
-    """Per signal, the most permissive of the per-source quantiles: every source keeps all but ``tail``."""
+def bad_copies(images: np.ndarray) -> dict[str, np.ndarray]:
+    """Pixel signals of what each signal exists to refuse, made from real validation images (uint8 arrays):
+    blurred (Gaussian radius 4 at 200 x 150), darkened (x 0.2), overexposed (x 2.5), greyscale; blank frames."""
+    from PIL import Image
+
+    from ml import ood
+    from ml.preprocessing import PreprocessingSpec, preprocess_image
+
+    pil = [Image.fromarray(a) for a in images]
+    spec = PreprocessingSpec(height=images.shape[1], width=images.shape[2])
+    grey = [np.asarray(p.convert("L").convert("RGB")) for p in pil]
+    blank = [preprocess_image(img, spec) for _, img in ood.blank_frames()]
+    return {
+        "sharpness": signals_of(np.stack([np.asarray(ood.blurred(p)) for p in pil]))["sharpness"],
+        "brightness": signals_of(np.stack([np.asarray(ood.darkened(p)) for p in pil]))["brightness"],
+        "overexposed": signals_of(np.stack([np.asarray(ood.overexposed(p)) for p in pil]))["overexposed"],
+        "colour": signals_of(np.stack(grey))["colour"],
+        "contrast": signals_of(np.stack(blank))["contrast"],
+    }
+
+
+def guard_thresholds(signals: dict[str, np.ndarray], sources: np.ndarray, tail: float,
+                     bad: dict[str, np.ndarray] | None = None) -> dict:
+    """Per signal, first the most permissive of the per-source quantiles (every source keeps all but ``tail``).
+    Where copies of what the signal must refuse are given and 95 % of them lie beyond that, the threshold moves
+    half-way towards them: a new device's images, darker or softer than every source seen, keep a margin, and
+    the bad copies are still refused."""
     from ml.guard import SIGNALS
 
     out = {}
@@ -216,10 +242,45 @@ def guard_thresholds(signals: dict[str, np.ndarray], sources: np.ndarray, tail: 
         q = tail if direction == "min" else 1 - tail
         per = {s: float(np.quantile(values[sources == s], q)) for s in sorted(set(sources))}
         t = min(per.values()) if direction == "min" else max(per.values())
-        out[name] = {"threshold": t, "direction": direction, "per_source": per,
-                     "chosen": f"the most permissive per-source {q:.1%} quantile over every source's validation "
-                               "images and their copies at 84-600 px"}
+        rule = {"threshold": t, "direction": direction, "per_source": per,
+                "chosen": f"the most permissive per-source {q:.1%} quantile over every source's validation images and "
+                          "their copies at 84-600 px"}
+        if bad is not None and name in bad:
+            edge = float(np.quantile(bad[name], 0.95 if direction == "min" else 0.05))
+            if (edge < t) if direction == "min" else (edge > t):
+                rule.update(threshold=(t + edge) / 2, bad_copies_edge=edge,
+                            chosen=rule["chosen"] + "; then half-way to the 95 % edge of the copies it must refuse")
+        out[name] = rule
     return out
+
+
+def fit_guard(feats: dict, parts: dict, neg: np.ndarray, opts: SourcesOptions, *, train_idx=None, val_idx=None):
+    """The dermoscopy classifier (training views of the given rows against ``neg``) and every threshold (validation
+    rows and their 84-600 px copies, and bad copies of those images). Returns (classifier, card's guard dict)."""
+    from ml.guard import DermoscopyClassifier
+
+    tr = np.arange(len(parts["train"])) if train_idx is None else train_idx
+    va = np.arange(len(parts["val"])) if val_idx is None else val_idx
+    train_views = feats["train"]["features"][tr].astype(np.float32)
+    derm = DermoscopyClassifier.fit(train_views.reshape(-1, train_views.shape[-1]), neg, seed=opts.seed)
+    sources = np.concatenate([parts["val"]["source"].to_numpy()[va]] * 2)
+    images = np.concatenate([feats["val"]["images"][va], feats["val_degraded"]["images"][va]])
+    pooled = np.concatenate([feats["val"]["features"][va].astype(np.float32).mean(axis=1),
+                             feats["val_degraded"]["features"][va].astype(np.float32).mean(axis=1)])
+    signals = signals_of(images)
+    signals["dermoscopy"] = derm.score(pooled)
+    rng = np.random.default_rng(opts.seed)
+    sample = rng.choice(len(va), min(600, len(va)), replace=False)
+    bad = bad_copies(feats["val"]["images"][va][sample])
+    thresholds = guard_thresholds({k: signals[k] for k in GUARD_SIGNALS}, sources, opts.guard_tail, bad)
+    ref = refused({k: signals[k] for k in GUARD_SIGNALS}, thresholds)
+    guard = {"thresholds": thresholds,
+             "validation_flagged_fraction": float(ref.mean()),
+             "validation_flagged_per_source": {s: float(ref[sources == s].mean()) for s in sorted(set(sources))},
+             "dermoscopy_classifier": {"positives": int(train_views.shape[0] * train_views.shape[1]), "negatives": int(len(neg)),
+                                       "note": "logistic regression (C 0.05, balanced) on standardised pooled features; "
+                                               f"negatives from ml.ood.guard_training_negatives (seed {opts.seed})"}}
+    return derm, guard, ref[: len(va)]
 
 
 GUARD_SIGNALS = ("dermoscopy", "colour", "sharpness", "brightness", "overexposed", "contrast")
@@ -259,10 +320,14 @@ def train_and_calibrate(feats: dict, parts: dict, meta: dict, opts: SourcesOptio
               "none": head_logits(head, pooled_val, cm.encode_many(None, len(va)))}
     temperature = fit_temperature(np.concatenate([logits["full"], logits["none"]]), np.concatenate([y_va, y_va]))
     probs = {k: _softmax(v, temperature) for k, v in logits.items()}
+    from ml.metrics import expected_calibration_error
+
+    ece = {"before": {k: expected_calibration_error(y_va, _softmax(v, 1.0)) for k, v in logits.items()},
+           "after": {k: expected_calibration_error(y_va, p) for k, p in probs.items()}}
     sources = parts["val"]["source"].to_numpy()[va]
     points = choose_points(y_va, [probs["full"], probs["none"]], _groups(sources), opts.target_sensitivity)
     return {"head": head, "history": history, "temperature": temperature, "points": points, "val_probs": probs,
-            "val_logits": logits}
+            "val_logits": logits, "ece": ece}
 
 
 def score(head, temperature: float, pooled: np.ndarray, meta: np.ndarray | None) -> np.ndarray:
@@ -331,7 +396,7 @@ def assemble(trunk_model, head, *, meta_units: int, n_meta: int, dropout: float)
 def fuse_sources(opts: SourcesOptions, log=print) -> Path:
     from ml import clinical_metadata as cm
     from ml.data import data_hash
-    from ml.guard import GUARD_FILE, DermoscopyClassifier
+    from ml.guard import GUARD_FILE
     from ml.paths import portable, scrub
     from ml.predictor import CARD_FILE, LOGITS_AND_FEATURE_MAP, MODEL_FILE, Predictor, file_sha256
     from ml.sources import load_sources, source_dirs
@@ -341,7 +406,7 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     parts = load_sources(source_dirs(opts.data_root, opts.sources), seed=opts.seed)
     pooled_fn = lazy_pooled_fn(opts)
-    feats = {k: cached_features(k, parts, opts, pooled_fn, log=log) for k in ("train", "val", "test", "val_degraded")}
+    feats = {k: cached_features(k, parts, opts, pooled_fn, log=log) for k in ("train", "val", "val_degraded")}
     meta = _metadata(parts)
     fit = train_and_calibrate(feats, parts, meta, opts, log=log)
     head, temperature, points = fit["head"], fit["temperature"], fit["points"]
@@ -352,23 +417,9 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
         neg, names = negatives_features(pooled_fn, _spec(opts), seed=opts.seed)
         np.savez(neg_path, features=neg, names=np.array(names))
     neg = np.load(neg_path)["features"]
-    train_views = feats["train"]["features"].astype(np.float32)
-    derm = DermoscopyClassifier.fit(train_views.reshape(-1, train_views.shape[-1]), neg, seed=opts.seed)
+    derm, guard, val_refused = fit_guard(feats, parts, neg, opts)
     derm.save(out / GUARD_FILE)
-    val_sources = np.concatenate([parts["val"]["source"].to_numpy()] * 2)
-    val_images = np.concatenate([feats["val"]["images"], feats["val_degraded"]["images"]])
-    val_pooled = np.concatenate([feats["val"]["features"].astype(np.float32).mean(axis=1),
-                                 feats["val_degraded"]["features"].astype(np.float32).mean(axis=1)])
-    signals = signals_of(val_images)
-    signals["dermoscopy"] = derm.score(val_pooled)
-    thresholds = guard_thresholds({k: signals[k] for k in GUARD_SIGNALS}, val_sources, opts.guard_tail)
-    val_refused = refused({k: signals[k] for k in GUARD_SIGNALS}, thresholds)
-    guard = {"file": GUARD_FILE, "thresholds": thresholds,
-             "validation_flagged_fraction": float(val_refused.mean()),
-             "validation_flagged_per_source": {s: float(val_refused[val_sources == s].mean()) for s in sorted(set(val_sources))},
-             "dermoscopy_classifier": {"positives": int(len(train_views) * train_views.shape[1]), "negatives": int(len(neg)),
-                                       "note": "logistic regression (C 0.05, balanced) on standardised pooled features; "
-                                               "negatives from ml.ood.guard_training_negatives (seed %d)" % opts.seed}}
+    guard = {"file": GUARD_FILE, **guard}
 
     trunk = Predictor.load(opts.trunk)
     model = assemble(trunk.model, head, meta_units=opts.meta_units, n_meta=cm.N_METADATA, dropout=opts.dropout)
@@ -377,7 +428,7 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
 
     y_val = parts["val"]["label"].to_numpy()
     probs_val = fit["val_probs"]
-    n_val_refused = val_refused[: len(y_val)]
+    n_val_refused = val_refused
     mel_val = probs_val["full"][:, CLASSES.index("mel")]
     drift = {"n": int(len(y_val)), "not_assessable": float(n_val_refused.mean()),
              "mel_flag": float(np.mean(mel_val >= points["mel"]["threshold"])),
@@ -394,7 +445,8 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
         "gradcam_layer": None,
         "inference": {"tta": True, "outputs": LOGITS_AND_FEATURE_MAP},
         "calibration": {"method": "temperature", "temperature": temperature,
-                        "fitted_on": "pooled validation logits of every source (with full and with no metadata)"},
+                        "fitted_on": "pooled validation logits of every source (with full and with no metadata)",
+                        "validation_ece_before": fit["ece"]["before"], "validation_ece_after": fit["ece"]["after"]},
         "operating_points": points,
         "guard": guard,
         "drift_reference": drift,
@@ -411,6 +463,11 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
                    "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")},
     })
+    # "training" is what the model learned from: every source (the trunk's own HAM10000 training stays under fusion.trunk).
+    all_rows = __import__("pandas").concat(list(parts.values()))
+    card["training"] = {**trunk.card["training"], "data": "+".join(opts.sources), "data_hash": data_hash(all_rows),
+                        "split": {**trunk.card["training"]["split"], "note": "each source split on its own by "
+                                  "lesion_id with these settings (ml.sources.load_sources); HAM10000's is the trunk's"}}
     (out / CARD_FILE).write_text(json.dumps(scrub(card), indent=2))
     log(f"wrote {out} in {time.time() - started:.0f} s")
     return out
@@ -490,7 +547,6 @@ def leave_one_source_out(opts: SourcesOptions, log=print) -> dict:
     """For each source: head, temperature, thresholds and guard from the other sources only; scored on the left-out
     source's validation and test parts (never trained on in this run). The trunk stays the HAM10000 one, so
     HAM10000's row is not a true left-out device."""
-    from ml.guard import DermoscopyClassifier
     from ml.sources import load_sources, source_dirs
 
     parts = load_sources(source_dirs(opts.data_root, opts.sources), seed=opts.seed)
@@ -511,15 +567,8 @@ def leave_one_source_out(opts: SourcesOptions, log=print) -> dict:
         pooled = np.concatenate([feats["val"]["features"][vi], feats["test"]["features"][ti]]).astype(np.float32).mean(axis=1)
         m = np.concatenate([meta["val"][vi], meta["test"][ti]])
         # The guard without the left-out source.
-        tv = feats["train"]["features"][tr].astype(np.float32)
-        derm = DermoscopyClassifier.fit(tv.reshape(-1, tv.shape[-1]), neg, seed=opts.seed)
-        vsrc = np.concatenate([parts["val"]["source"].to_numpy()[va]] * 2)
-        vimg = np.concatenate([feats["val"]["images"][va], feats["val_degraded"]["images"][va]])
-        vpool = np.concatenate([feats["val"]["features"][va].astype(np.float32).mean(axis=1),
-                                feats["val_degraded"]["features"][va].astype(np.float32).mean(axis=1)])
-        sig = signals_of(vimg)
-        sig["dermoscopy"] = derm.score(vpool)
-        th = guard_thresholds({k: sig[k] for k in GUARD_SIGNALS}, vsrc, opts.guard_tail)
+        derm, guard, _ = fit_guard(feats, parts, neg, opts, train_idx=tr, val_idx=va)
+        th = guard["thresholds"]
         esig = signals_of(np.concatenate([feats["val"]["images"][vi], feats["test"]["images"][ti]]))
         esig["dermoscopy"] = derm.score(pooled)
         ref = refused({k: esig[k] for k in GUARD_SIGNALS}, th)

@@ -149,6 +149,33 @@ def _varied_crops(img: Image.Image, rng: np.random.Generator, n: int) -> list[Im
     return out
 
 
+def extra_photographs() -> list[tuple[str, Image.Image]]:
+    """More pictures that ship inside installed packages, used only to train the guard (never in the measured
+    corpus): scikit-image's other bundled images and faces, matplotlib's portrait."""
+    import skimage.data
+
+    out = []
+    # Not "cat": it is "chelsea", which the measured corpus holds out.
+    for name in ("cell", "color", "motorcycle_left", "motorcycle_right", "phantom", "eagle"):
+        try:
+            out.append((f"extra:{name}", _pil(getattr(skimage.data, name)())))
+        except Exception:  # noqa: BLE001, S112 - an image this scikit-image build does not bundle (it would download)
+            continue
+    try:
+        faces = skimage.data.lfw_subset()[:40]
+        out += [(f"extra:face{i}", _pil(face).resize((200, 200))) for i, face in enumerate(faces)]
+    except Exception:  # noqa: BLE001, S110
+        pass
+    try:
+        import matplotlib.cbook
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+            out.append(("extra:grace_hopper", Image.open(f).convert("RGB")))
+    except Exception:  # noqa: BLE001, S110
+        pass
+    return out
+
+
 def split_photographs() -> tuple[list, list]:
     """The package photographs in two halves: one to train the guard's dermoscopy classifier on, one held out
     to measure it on pictures it never saw."""
@@ -162,8 +189,9 @@ def guard_training_negatives(seed: int = 42) -> list[tuple[str, Image.Image]]:
     rng = np.random.default_rng(seed)
     train_photos, _ = split_photographs()
     out = []
-    for name, img in train_photos:
-        out += [(f"{name}:crop{i}", c) for i, c in enumerate(_varied_crops(img, rng, 16))]
+    for name, img in train_photos + extra_photographs():
+        n = 2 if name.startswith("extra:face") else 16
+        out += [(f"{name}:crop{i}", c) for i, c in enumerate(_varied_crops(img, rng, n))]
     out += rendered_documents(n=40, seed=seed + 100)
     out += rendered_screenshots(n=40, seed=seed + 200)
     for i in range(40):
