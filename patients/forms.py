@@ -8,7 +8,8 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = ["medical_record_number", "first_name", "last_name", "date_of_birth", "sex"]
-        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+        # An <input type="date"> takes only yyyy-mm-dd: in the locale's format (14/03/1986) the browser blanks it.
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

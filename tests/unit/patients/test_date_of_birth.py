@@ -73,3 +73,28 @@ def test_api_refuses_it_on_create_and_update(staff, patient):
     response = api.patch(f"/api/patients/{patient.public_id}/", {"date_of_birth": tomorrow().isoformat()}, format="json")
     assert response.status_code == 422
     assert response.json() == {"date_of_birth": [MESSAGE]}
+
+
+def test_edit_page_writes_the_date_in_iso_and_an_unchanged_save_keeps_it(staff_client, clinic, staff):
+    """The browser's date input takes only yyyy-mm-dd; any other format is shown blank and lost on save."""
+    import datetime
+    import re
+
+    patient = PatientFactory(clinic=clinic, created_by=staff, date_of_birth=datetime.date(1986, 3, 14))
+    url = reverse("patients:update", args=[patient.public_id])
+    page = staff_client.get(url).content.decode()
+    tag = re.search(r'<input[^>]*name="date_of_birth"[^>]*>', page).group(0)
+    assert 'type="date"' in tag and 'value="1986-03-14"' in tag
+    # Save as the browser would send the page back, nothing retyped.
+    value = re.search(r'value="([^"]*)"', tag).group(1)
+    data = {
+        "medical_record_number": patient.medical_record_number,
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth": value,
+        "sex": patient.sex,
+    }
+    response = staff_client.post(url, data)
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.date_of_birth == datetime.date(1986, 3, 14)
