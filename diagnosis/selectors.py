@@ -1,7 +1,7 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from patients.models import CaseStatus, LesionImage
+from patients.models import Case, CaseStatus, LesionImage
 
 from .model_registry import model_version_active
 from .models import ClassificationJob, Histology, Prediction, Review
@@ -97,3 +97,50 @@ def images_classified(*, image_ids) -> set[int]:
     return set(
         Prediction.objects.filter(image_id__in=list(image_ids), model_version=version).values_list("image_id", flat=True)
     )
+
+
+def lesion_story(*, user, case) -> dict:
+    """Where a case stands in its lesion's story, for the review page: its visit number, the lesion's number of
+    visits, and the earlier visits (oldest first), each with its images, AI opinion (flag, top class, P(melanoma)
+    and its change since the visit before), the review in force and the histology in force.
+
+    Only cases the user may see (their clinic's), never archived ones; a fixed number of queries whatever the
+    number of visits."""
+    from .services import ai_summary_of
+
+    visits = list(
+        Case.objects.visible_to(user).active().filter(lesion_id=case.lesion_id)
+        .prefetch_related("images").order_by("created_at", "pk")
+    )
+    position = next((index for index, visit in enumerate(visits) if visit.pk == case.pk), len(visits))
+    earlier = visits[:position]
+    ids = [visit.pk for visit in earlier]
+    latest: dict[int, dict[int, Prediction]] = {}
+    predictions = (
+        Prediction.objects.filter(image__case_id__in=ids)
+        .select_related("model_version", "image", "clinic_thresholds").order_by("created_at", "pk")
+    )
+    for prediction in predictions:
+        latest.setdefault(prediction.image.case_id, {})[prediction.image_id] = prediction
+    reviews = {
+        review.case_id: review
+        for review in Review.objects.filter(case_id__in=ids, superseded_by__isnull=True).select_related("reviewer")
+    }
+    results = {
+        histology.case_id: histology
+        for histology in Histology.objects.filter(case_id__in=ids, superseded_by__isnull=True)
+    }
+    rows, previous = [], None
+    for visit in earlier:
+        ai = ai_summary_of(list(latest.get(visit.pk, {}).values()))
+        mel = dict(ai["probabilities"]).get("mel") if ai else None
+        change = mel - previous if mel is not None and previous is not None else None
+        rows.append({"case": visit, "ai": ai, "mel": mel, "mel_change": change,
+                     "review": reviews.get(visit.pk), "histology": results.get(visit.pk)})
+        previous = mel if mel is not None else previous
+    return {
+        "visit_number": position + 1,
+        "visit_count": max(len(visits), position + 1),
+        "is_follow_up": bool(earlier),
+        "earlier": rows,
+    }

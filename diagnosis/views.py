@@ -78,6 +78,8 @@ def case_review(request, public_id):
         # The malignant or flagged opinions a benign decision would go against (a reason is then required).
         "malignant_sources": [words for _, words in opinion.malignant_sources()],
         "claim": claim,
+        # The lesion's earlier visits (same clinic only), to compare with this one.
+        "story": selectors.lesion_story(user=request.user, case=case),
         # Held by a colleague: the page is read-only until this user takes the case over.
         "read_only": claim is not None and claim.holder_id != request.user.pk,
     }
