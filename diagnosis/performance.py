@@ -4,8 +4,8 @@ Read from what the platform recorded: for every case a model version gave an opi
 (diagnosis.services.ai_summary_of over its predictions), the dermatologist's current decision and the current
 histology. Agreement is the AI's most likely class against the dermatologist's diagnosis (reviewed cases the AI
 could assess); the melanoma flag is held against histology (cases with both a histology and a flag evaluated at
-an operating point); decisions in force recorded as downgrades (diagnosis.review_rules) are counted. Archived
-cases (entered twice, wrong patient...) are left out.
+an operating point); decisions in force recorded as downgrades (diagnosis.review_rules) and decisions contradicted
+by histology (diagnosis.discordance) are counted. Archived cases (entered twice, wrong patient...) are left out.
 """
 
 import math
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from .discordance import histology_discordance
 from .models.histology import HISTOLOGY_DIAGNOSES
 from .models.review import DIAGNOSES
 from .reports.case_facts import case_facts
@@ -106,6 +107,8 @@ class VersionPerformance:
     not_assessable: int = 0  # of which it could assess no image
     reviewed: int = 0  # of which have a decision in force
     downgrades: int = 0  # of those, decisions recorded as downgrades (a malignant or flagged opinion turned benign)
+    with_histology: int = 0  # reviewed cases with histology in force
+    discordant: int = 0  # of those, histology contradicting the decision (diagnosis.discordance)
     agreement: Proportion = field(default_factory=Proportion)
     mel_flag: MelanomaFlag = field(default_factory=MelanomaFlag)
     # per class: agreement on the cases the dermatologist gave that diagnosis; flag rate by histological class
@@ -145,6 +148,11 @@ def performance_by_version(cases) -> list[VersionPerformance]:
             if review is not None:
                 figures.reviewed += 1
                 figures.downgrades += review.is_downgrade
+                if histology is not None:
+                    figures.with_histology += 1
+                    figures.discordant += histology_discordance(
+                        histology=histology.diagnosis, diagnosis=review.diagnosis, plan=review.plan
+                    ) is not None
             if review is not None and ai is not None:
                 agreed = review.diagnosis == ai
                 figures.agreement.add(agreed)

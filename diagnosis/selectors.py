@@ -47,6 +47,20 @@ def review_current(*, case) -> Review | None:
     return case.reviews.filter(superseded_by__isnull=True).select_related("reviewer").first()
 
 
+def case_discordance(*, case):
+    """The histology in force against the decision in force (diagnosis.discordance), for a case the caller has
+    scoped: a Discordance (kind, text) or None."""
+    from .discordance import histology_discordance
+
+    histology = histology_current(case=case)
+    if histology is None:
+        return None
+    review = review_current(case=case)
+    if review is None:
+        return None
+    return histology_discordance(histology=histology.diagnosis, diagnosis=review.diagnosis, plan=review.plan)
+
+
 def case_headline(*, case) -> dict | None:
     """What a case leads with, in order: the histology, then the dermatologist's current decision (with its plan),
     then the AI's opinion (with its flag); None when there is none of them yet (the case was scoped by the caller).

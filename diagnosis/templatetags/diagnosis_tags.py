@@ -66,6 +66,14 @@ def case_headline(case):
 
 
 @register.simple_tag
+def case_discordance(case):
+    """Histology contradicting the decision in force (diagnosis.discordance), or None."""
+    from diagnosis.selectors import case_discordance as discordance
+
+    return discordance(case=case)
+
+
+@register.simple_tag
 def case_histologies(case):
     from diagnosis.selectors import histologies
 
