@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import envbool, envint, envlist, envstr
+from .env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("DERM_VAR_DIR", str(BASE_DIR / "var")))
@@ -179,6 +179,9 @@ DERM_LARGE_DECODE_WAIT = envint("DERM_LARGE_DECODE_WAIT", 30)
 
 # --- Celery -----------------------------------------------------------------
 _CELERY_FS = VAR_DIR / "celery"
+# Seconds a broker connect, read or write may take before the broker counts as unreachable (Redis answers in
+# well under a millisecond; the margin is for a loaded host).
+CELERY_BROKER_SOCKET_TIMEOUT = envfloat("CELERY_BROKER_SOCKET_TIMEOUT", 0.5)
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "processed", "results", "control"):
@@ -197,13 +200,22 @@ else:
         "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 75),
         "unacked_restore_interval": 10,
         "unacked_restore_throttle": 1,
-        # An unreachable broker must fail a publish fast (an upload answers at once), not hang on connect.
-        "socket_connect_timeout": 2,
+        # An unreachable broker must fail a publish fast (an upload answers at once): a refused connection fails
+        # at once, an unanswered connect after socket_connect_timeout, and a hung Redis (frozen, or a network
+        # partition on a pooled connection) after socket_timeout on the read or write (without it the client
+        # waits for ever and the upload dies at the web server's timeout). The worker's BRPOP is read only when
+        # the socket is readable, so it is not cut short.
+        "socket_connect_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+        "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
     }
 CELERY_RESULT_BACKEND = envstr(
     "CELERY_RESULT_BACKEND",
     "" if not CELERY_BROKER_URL.startswith("filesystem://") else f"file://{_CELERY_FS / 'results'}",
 ) or CELERY_BROKER_URL
+# A Redis result backend is bounded too (Celery's default read timeout is 120 s), more loosely: no task on the
+# upload path stores or waits for a result (classify_image ignores its result).
+CELERY_REDIS_SOCKET_TIMEOUT = envfloat("CELERY_REDIS_SOCKET_TIMEOUT", 5.0)
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_SOCKET_TIMEOUT
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -221,8 +233,9 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-# A publish tries three times within a second; what did not reach the broker the sweep sends later.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# A publish tries twice (a refused connection fails at once, a hung broker after CELERY_BROKER_SOCKET_TIMEOUT
+# each: an upload answers within about 2 s either way); what did not reach the broker the sweep sends later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.5}
 
 # The sweep re-queues images whose task was lost (broker restarted, worker killed, broker down at upload).
 # One scheduler runs it for the whole deployment (`celery beat`). An image is lost when its task is neither

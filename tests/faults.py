@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,6 +84,44 @@ class PrivateRedis:
     def restart(self):
         self.stop()
         self.start()
+
+
+class HungBroker:
+    """A hung Redis: a listener on 127.0.0.1 that accepts every connection and never answers (as a frozen
+    redis-server, or a network partition on a pooled connection, looks to a client)."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind((HOST, 0))
+        self.server.listen(64)
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.server.getsockname()[1]}/0"
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:  # closed
+                return
+            self.accepted.append(conn)  # held open, read from never, answered never
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes the accept (Linux)
+        except OSError:
+            pass
+        self.server.close()
+        self._thread.join(timeout=5)
+        for conn in self.accepted:
+            conn.close()
 
 
 @contextmanager
