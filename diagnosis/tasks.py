@@ -9,6 +9,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
 from . import broker, selectors, services
+from .failure_reasons import failure_reason
 
 logger = logging.getLogger(__name__)
 
@@ -46,16 +47,12 @@ def classify_image(self, image_id: int) -> str | None:
         # of this does the task give up.
         if self.request.retries < settings.DERM_AI_DB_RETRIES:
             raise self.retry(exc=exc, countdown=retry_delay(self.request.retries)) from exc
-        _give_up(image_id, f"database unavailable after {self.request.retries} retries: {exc}")
+        logger.error("image %s: database unavailable after %d retries: %r", image_id, self.request.retries, exc)
+        _give_up(image_id, failure_reason(exc))
         raise
-    except SoftTimeLimitExceeded:
-        _attempt_failed(self, image_id, "time limit exceeded")
-        raise
-    except FileNotFoundError as exc:
-        _attempt_failed(self, image_id, f"stored image file is missing ({exc})")
-        raise
-    except Exception as exc:
-        _attempt_failed(self, image_id, repr(exc))
+    except Exception as exc:  # the technical text to the log, the plain reason to the job (and staff)
+        logger.warning("image %s: classification try failed: %r", image_id, exc, exc_info=True)
+        _attempt_failed(self, image_id, failure_reason(exc))
         raise
     _drop_done(self, companions)
     return str(prediction.public_id) if prediction else None

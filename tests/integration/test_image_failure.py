@@ -1,8 +1,10 @@
-"""Failure is per image: a stored image whose bytes are missing fails alone, with its reason and attempt count,
-the case's other images reach the review, and the sweep does not send it again."""
+"""Failure is per image: a stored image whose bytes are missing, or corrupt, fails alone, with its reason in plain
+words (no exception text, no memory address) and attempt count, the case's other images reach the review, and the
+sweep does not send it again."""
 
 import pytest
 
+from diagnosis import failure_reasons
 from diagnosis.models import ClassificationJob, Prediction
 from diagnosis.tasks import requeue_unclassified
 from patients import services
@@ -19,27 +21,35 @@ def case(staff, active_model):
 
 
 def test_a_missing_image_file_fails_that_image_alone(pipeline, case, staff, staff_client, active_model, settings):
-    good, missing = services.images_upload(
-        case=case, files=faults.lesion_uploads(2), uploaded_by=staff
+    good, missing, corrupt = services.images_upload(
+        case=case, files=faults.lesion_uploads(3), uploaded_by=staff
     )
     StoredFile.objects.filter(name=missing.image.name).delete()  # the bytes are gone (restored backup, bad S3 sync)
+    StoredFile.objects.filter(name=corrupt.image.name).update(content=b"not an image any more" * 50)  # damaged
     pipeline.worker()
 
     def settled():
         return Prediction.objects.filter(image=good).exists() and ClassificationJob.objects.filter(
-            image=missing, failed_at__isnull=False
-        ).exists()
+            image__in=[missing, corrupt], failed_at__isnull=False
+        ).count() == 2
 
-    assert faults.wait_for(settled, timeout=90), pipeline.logs()
+    assert faults.wait_for(settled, timeout=120), pipeline.logs()
     job = ClassificationJob.objects.get(image=missing)
     assert job.attempts == settings.DERM_AI_MAX_ATTEMPTS == 3
-    assert "stored image file is missing" in job.failure_reason
+    assert job.failure_reason == job.last_error == failure_reasons.MISSING
+    broken = ClassificationJob.objects.get(image=corrupt)
+    assert broken.failure_reason == broken.last_error == "The stored image could not be read: upload it again"
+    assert not Prediction.objects.filter(image=corrupt).exists()
+    # The exception's text (UnidentifiedImageError, <_io.BytesIO object at 0x...>) is in the worker's log only.
+    assert "UnidentifiedImageError" in pipeline.logs()
     assert job.times_queued == 1  # its retries were the task's own, not new messages
     assert not Prediction.objects.filter(image=missing).exists()
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_REVIEW  # the other image's opinion is reviewed
     page = staff_client.get(case.get_absolute_url()).content.decode()
-    assert "AI failed: stored image file is missing" in page and "(3 attempts)" in page  # on that image
+    assert f"AI failed: {failure_reasons.MISSING}" in page and "(3 attempts)" in page  # on that image
+    assert "AI failed: The stored image could not be read: upload it again" in page
+    assert "object at 0x" not in page and "UnidentifiedImageError" not in page
     assert "Awaiting AI" not in page
 
     # The sweep leaves a failed image alone, however long ago it was queued.
