@@ -394,6 +394,10 @@ def assemble(trunk_model, head, *, meta_units: int, n_meta: int, dropout: float)
 
 
 def fuse_sources(opts: SourcesOptions, log=print) -> Path:
+    import os
+
+    import pandas as pd
+
     from ml import clinical_metadata as cm
     from ml.data import data_hash
     from ml.guard import GUARD_FILE
@@ -437,6 +441,7 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
              "mean_p_mel": float(mel_val.mean()), "sd_p_mel": float(mel_val.std(ddof=1)),
              "note": "pooled validation images of every source, full metadata, at the card's thresholds"}
 
+    all_rows = pd.concat(list(parts.values()))
     card = {k: v for k, v in trunk.card.items() if k not in ("sha256", "validation_metrics", "test_metrics", "evaluation", "fusion")}
     card.update({
         "name": opts.name,
@@ -455,16 +460,15 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
                               "val_fraction": 0.15, "test_fraction": 0.15, "per_source": _split_digest(parts)},
                     "data": {s: portable(str(p)) for s, p in source_dirs(opts.data_root, opts.sources).items()},
                     "data_hash": {s: data_hash(df) for s, df in
-                                  __import__("pandas").concat(list(parts.values())).groupby("source")}},
+                                  all_rows.groupby("source")}},
         "fusion": {"options": {k: v for k, v in asdict(opts).items() if k not in ("out", "cache", "trunk", "data_root")},
                    "trunk": {"name": trunk.name, "sha256": trunk.sha256, "frozen": True},
                    "head_history": fit["history"],
                    "time_s": round(time.time() - started, 1),
-                   "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
+                   "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")},
     })
     # "training" is what the model learned from: every source (the trunk's own HAM10000 training stays under fusion.trunk).
-    all_rows = __import__("pandas").concat(list(parts.values()))
     card["training"] = {**trunk.card["training"], "data": "+".join(opts.sources), "data_hash": data_hash(all_rows),
                         "split": {**trunk.card["training"]["split"], "note": "each source split on its own by "
                                   "lesion_id with these settings (ml.sources.load_sources); HAM10000's is the trunk's"}}
@@ -547,6 +551,8 @@ def leave_one_source_out(opts: SourcesOptions, log=print) -> dict:
     """For each source: head, temperature, thresholds and guard from the other sources only; scored on the left-out
     source's validation and test parts (never trained on in this run). The trunk stays the HAM10000 one, so
     HAM10000's row is not a true left-out device."""
+    import pandas as pd
+
     from ml.sources import load_sources, source_dirs
 
     parts = load_sources(source_dirs(opts.data_root, opts.sources), seed=opts.seed)
@@ -560,7 +566,7 @@ def leave_one_source_out(opts: SourcesOptions, log=print) -> dict:
         va = np.flatnonzero(parts["val"]["source"].to_numpy() != left)
         fit = train_and_calibrate(feats, parts, meta, opts, train_idx=tr, val_idx=va, log=lambda *a, **k: None)
         # Evaluated on the left-out source's validation + test parts.
-        ev_df = __import__("pandas").concat([parts["val"][parts["val"]["source"] == left],
+        ev_df = pd.concat([parts["val"][parts["val"]["source"] == left],
                                              parts["test"][parts["test"]["source"] == left]])
         vi = np.flatnonzero(parts["val"]["source"].to_numpy() == left)
         ti = np.flatnonzero(parts["test"]["source"].to_numpy() == left)
