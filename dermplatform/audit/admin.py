@@ -13,7 +13,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "username", "clinic", "action", "object_type", "object_id", "outcome", "status_code",
                     "client_address", "request_id"]
     list_filter = ["outcome", "action", "object_type", "clinic", ("at", admin.DateFieldListFilter)]
-    search_fields = ["=username", "=request_id"]
+    search_fields = ["=username", "=request_id", "=client_request_id"]
     date_hierarchy = "at"
     list_select_related = ["clinic"]
     show_full_result_count = False  # counting a long trail on every page is slow

@@ -15,6 +15,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 @dataclass(frozen=True)
 class RequestContext:
     request_id: str = ""
+    # What the client (or a proxy) sent as X-Request-ID, kept to match its logs; never trusted as our id.
+    client_request_id: str = ""
     client_address: str | None = None
     method: str = ""
 
@@ -27,11 +29,15 @@ def current() -> RequestContext:
 
 
 def from_request(request) -> RequestContext:
-    # A well-formed id from the proxy ties our events to its logs; anything else is replaced.
+    # The id is always the server's: a client could otherwise reuse one to hide its request among another's
+    # events (the middleware skips a write whose id already has an event). A well-formed id it sent is kept
+    # beside ours, to match a proxy's logs; anything else is dropped.
     incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     return RequestContext(
-        request_id=request_id, client_address=request.META.get("REMOTE_ADDR") or None, method=request.method or ""
+        request_id=uuid.uuid4().hex,
+        client_request_id=incoming if _REQUEST_ID.match(incoming) else "",
+        client_address=request.META.get("REMOTE_ADDR") or None,
+        method=request.method or "",
     )
 
 

@@ -113,6 +113,8 @@ class AuditEvent(models.Model):
     method = models.CharField(max_length=10, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # The X-Request-ID the client or its proxy sent, if well formed: for matching its logs, never our own id.
+    client_request_id = models.CharField(max_length=64, blank=True)
     # Names of the fields a write changed, never their values.
     changed_fields = models.JSONField(default=list, blank=True)
     # An admin search: a keyed hash of the term (dermplatform.audit.admin_reads.search_digest), never the term, and

@@ -51,6 +51,7 @@ def event_record(
         method=context.method,
         client_address=context.client_address,
         request_id=context.request_id,
+        client_request_id=context.client_request_id,
         search_digest=search_digest,
         result_count=result_count,
     )

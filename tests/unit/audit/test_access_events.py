@@ -104,15 +104,30 @@ def test_anonymous_requests_reach_nothing_and_are_not_recorded(client, api, pati
     assert new_events() == []
 
 
-def test_a_well_formed_request_id_from_the_proxy_is_kept(client, staff, patient, new_events):
+def test_request_ids_are_the_servers_and_the_clients_is_kept_beside(client, staff, patient, new_events):
     client.force_login(staff)
     new_events()
     response = client.get(f"/patients/{patient.public_id}/", HTTP_X_REQUEST_ID="edge-4f2a.91")
-    assert response["X-Request-ID"] == "edge-4f2a.91"
-    assert new_events()[0].request_id == "edge-4f2a.91"
+    assert response["X-Request-ID"] != "edge-4f2a.91"
+    [event] = new_events()
+    assert (event.request_id, event.client_request_id) == (response["X-Request-ID"], "edge-4f2a.91")
     response = client.get(f"/patients/{patient.public_id}/", HTTP_X_REQUEST_ID="bad id; drop table")
-    assert response["X-Request-ID"] != "bad id; drop table"
-    assert new_events()[0].request_id == response["X-Request-ID"]
+    [event] = new_events()
+    assert (event.request_id, event.client_request_id) == (response["X-Request-ID"], "")
+
+
+def test_reusing_a_request_id_cannot_hide_a_refused_write(client, staff, patient, new_events):
+    """The middleware records a refused write unless the service already recorded one under the request's id: a
+    client that could choose the id could replay an earlier one and leave no trace."""
+    client.force_login(staff)
+    first = client.get(f"/patients/{patient.public_id}/")
+    new_events()
+    response = client.post(f"/patients/{patient.public_id}/edit/", {"first_name": ""},
+                           HTTP_X_REQUEST_ID=first["X-Request-ID"])
+    assert response.status_code == 200  # the form again, with its errors: nothing written
+    events = new_events()
+    assert [(e.outcome, e.client_request_id) for e in events] == [(Outcome.REFUSED, first["X-Request-ID"])]
+    assert events[0].request_id == response["X-Request-ID"] != first["X-Request-ID"]
 
 
 def test_search_terms_never_reach_the_trail(client, staff, patient, new_events):
