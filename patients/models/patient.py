@@ -1,10 +1,11 @@
 import uuid
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from dermplatform.audit.history import tracked
 
@@ -18,14 +19,29 @@ class Sex(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+def searched_date(term: str) -> date | None:
+    """The date a search term spells in the site's formats (14/03/1986, 1986-03-14, 14.03.1986), or None."""
+    for fmt in (*formats.get_format("DATE_INPUT_FORMATS"), "%d.%m.%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(term, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 class PatientQuerySet(ClinicScopedQuerySet):
     clinic_path = "clinic"
 
     def search(self, term: str):
+        """Any part of the record number (a clinic's numbers share prefixes: "0042" finds "MRN-00421"), either
+        name by any word, or the date of birth when the term is a date."""
         term = term.strip()
         if not term:
             return self
-        query = models.Q(medical_record_number__iexact=term)
+        query = models.Q(medical_record_number__icontains=term)
+        born = searched_date(term)
+        if born is not None:
+            query |= models.Q(date_of_birth=born)
         for word in term.split():
             query |= models.Q(first_name__icontains=word) | models.Q(last_name__icontains=word)
         return self.filter(query)
