@@ -6,6 +6,7 @@ CELERY_BROKER_URL to PostgreSQL and Redis. DJANGO_PRODUCTION=1 turns on the
 hardened configuration and refuses an insecure one.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -63,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-For/-Proto count only from DERM_TRUSTED_PROXIES (the TLS proxy), for everything after it.
+    "dermplatform.forwarded.UntrustedForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every answer (settings below); image views send their own, stricter one.
     "csp.middleware.CSPMiddleware",
@@ -104,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dermplatform.accounts.context_processors.session",
+                "diagnosis.worklist.context_processors.worklist_count",
             ],
         },
     },
@@ -138,9 +142,11 @@ DERM_SIGN_IN_WAITING = envint("DERM_SIGN_IN_WAITING", max(1, DERM_SIGN_IN_SLOTS)
 DERM_SIGN_IN_WAIT = envint("DERM_SIGN_IN_WAIT", 3)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Breached passwords and common words with a few characters added (zxcvbn's lists and estimate).
+    {"NAME": "dermplatform.accounts.password_validation.GuessablePasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -243,6 +249,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "in
 # tries it is marked failed and left alone.
 DERM_SWEEP_INTERVAL = envint("DERM_SWEEP_INTERVAL", 30)  # seconds
 DERM_SWEEP_GRACE = envint("DERM_SWEEP_GRACE", 30)  # seconds
+# Each sweep beat sends is the scheduler's heartbeat (diagnosis.scheduler_heartbeat). After this many missed
+# sweeps /healthz says "degraded" naming the scheduler, the admin shows a banner, and the workers sweep in its
+# place (one at a time, once per DERM_SWEEP_INTERVAL): a missing beat delays work, never strands it.
+DERM_SCHEDULER_MISSED_SWEEPS = envint("DERM_SCHEDULER_MISSED_SWEEPS", 4)
+# An image waiting for the AI longer than this (since its upload or staff's last retry) is "delayed": shown so
+# on the case page, in the API and on needs-attention, and staff may ask the AI again.
+DERM_AI_DELAYED_SECONDS = envint("DERM_AI_DELAYED_SECONDS", 10 * 60)
 DERM_AI_MAX_ATTEMPTS = envint("DERM_AI_MAX_ATTEMPTS", 3)
 # A task that meets a database error retries with exponential back-off and jitter, each wait at most
 # DERM_AI_RETRY_MAX_DELAY seconds (below the visibility timeout: a waiting task is held unacknowledged),
@@ -252,6 +265,10 @@ DERM_AI_RETRY_MAX_DELAY = envint("DERM_AI_RETRY_MAX_DELAY", 45)
 # A dermatologist who opens a waiting case claims it; the claim lapses after this many idle minutes (no page
 # opened or form sent on the case by its holder), so a case left open on a desk goes back to the colleagues.
 DERM_CLAIM_IDLE_MINUTES = envint("DERM_CLAIM_IDLE_MINUTES", 30)
+# The staff worklist (diagnosis.worklist): an excision or biopsy planned this many days ago without histology is
+# "histology outstanding"; a follow-up visit shows this many days before it is due.
+DERM_WORKLIST_HISTOLOGY_DAYS = envint("DERM_WORKLIST_HISTOLOGY_DAYS", 28)
+DERM_WORKLIST_FOLLOW_UP_LEAD_DAYS = envint("DERM_WORKLIST_FOLLOW_UP_LEAD_DAYS", 14)
 # A worker that starts an image's first try also classifies, in the same pass, up to this many images in all
 # whose fresh tasks wait next in the queue (their messages leave the queue once those predictions are committed):
 # 1 turns batching off.
@@ -329,16 +346,31 @@ OTP_TOTP_ISSUER = "DermPlatform"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # never show a device's key in the admin
 
 # --- Sign-in lockout (django-axes) ------------------------------------------------
-# Five failures lock the user name, and separately the client address, for the cool-off (or until an admin
-# unlocks them in the admin): on the sign-in page, the admin's and POST /api/token/.
+# Five failures lock the pair (user name, client address), so nobody can lock a colleague out from elsewhere;
+# an address alone is locked after DERM_LOCKOUT_ADDRESS_FAILURES, whatever names it tries. For the cool-off (or
+# until an admin unlocks them in the admin): on the sign-in page, the admin's and POST /api/token/. The address is
+# dermplatform.forwarded.client_address, the audit trail's too.
 AXES_FAILURE_LIMIT = envint("DERM_LOCKOUT_FAILURES", 5)
+DERM_LOCKOUT_ADDRESS_FAILURES = envint("DERM_LOCKOUT_ADDRESS_FAILURES", 50)
+if DERM_LOCKOUT_ADDRESS_FAILURES < AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured("DERM_LOCKOUT_ADDRESS_FAILURES must not be below DERM_LOCKOUT_FAILURES.")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("DERM_LOCKOUT_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "dermplatform.accounts.lockout.PairAndAddressLockout"  # the address's own, higher limit
+AXES_CLIENT_IP_CALLABLE = "dermplatform.forwarded.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "dermplatform.accounts.views.locked_out"
 AXES_VERBOSE = False
 
 # --- Security (hardened in production) ------------------------------------------
+# The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks; compose
+# sets the TLS proxy's fixed address). Empty: gunicorn faces clients directly and those headers are dropped.
+DERM_TRUSTED_PROXIES = envlist("DERM_TRUSTED_PROXIES", [])
+for _proxy in DERM_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"DERM_TRUSTED_PROXIES: {_exc}") from _exc
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
@@ -347,6 +379,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probed over plain HTTP inside the network
+    # Set by the TLS proxy (deploy/Caddyfile), and believed only from DERM_TRUSTED_PROXIES (dermplatform.forwarded).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
