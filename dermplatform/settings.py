@@ -121,6 +121,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The owner of the tables, for migrations and grants only (`manage.py db_roles --migrate`): DATABASE_URL's role then
+# owns nothing and cannot alter or erase the audit trail (dermplatform.audit.db_roles). Never given to the app.
+DERM_DATABASE_OWNER = dj_database_url.parse(envstr("DATABASE_OWNER_URL")) if envstr("DATABASE_OWNER_URL") else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -324,6 +327,11 @@ DERM_MODEL_DIR = envstr("DERM_MODEL_DIR", "")  # empty: ml.DEFAULT_MODEL_DIR
 DERM_MODEL_CACHE_DIR = Path(envstr("DERM_MODEL_CACHE_DIR", str(VAR_DIR / "models")))
 # "litert" (convert and serve through LiteRT, Keras where conversion fails) or "keras" (e.g. on a GPU worker).
 DERM_INFERENCE_RUNTIME = envstr("DERM_INFERENCE_RUNTIME", "litert")
+
+# --- Reports ---------------------------------------------------------------------
+# The system URI of a clinic's medical record numbers in FHIR exports when the clinic names none of its own
+# (admin: Clinic ▸ record number system); {clinic} becomes the clinic's id.
+DERM_PATIENT_ID_SYSTEM = envstr("DERM_PATIENT_ID_SYSTEM", "urn:dermplatform:clinic:{clinic}:mrn")
 
 # --- Sessions -------------------------------------------------------------------
 # Signed out after 15 minutes without activity, and 12 hours after signing in whatever the activity
