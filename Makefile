@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# With DATABASE_OWNER_URL (PostgreSQL, two roles): migrate as the owner, then set DATABASE_URL's role's rights.
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py $(if $(DATABASE_OWNER_URL),db_roles --migrate,migrate --noinput)
 
 demo: migrate
 	$(PY) manage.py seed_demo
