@@ -41,3 +41,6 @@ urlpatterns = [
 
 admin.site.site_header = "DermPlatform administration"
 admin.site.site_title = "DermPlatform admin"
+
+handler404 = "dermplatform.error_views.page_not_found"
+handler500 = "dermplatform.error_views.server_error"

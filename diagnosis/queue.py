@@ -39,6 +39,9 @@ ORDER = ["flag_rank", "risk_sort", "waiting_since", "public_id"]  # all ascendin
 KEY = Tuple(*[F(name) for name in ORDER])
 
 
+MAX_WAITING_DAYS = 3650
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     flag: str = ""
@@ -55,7 +58,7 @@ class QueueFilters:
             flag=params.get("flag", "") if params.get("flag") in FLAG_FILTERS else "",
             risk=params.get("risk", "") if params.get("risk") in RISK_BANDS else "",
             body_site=params.get("body_site", "") if params.get("body_site") in BodySite.values else "",
-            waiting_days=int(days) if re.fullmatch(r"[0-9]{1,4}", days) and int(days) <= 3650 else None,
+            waiting_days=int(days) if re.fullmatch(r"[0-9]{1,4}", days) and int(days) <= MAX_WAITING_DAYS else None,
             ai_failed=params.get("ai_failed") in ("1", "true", "on"),
         )
 

@@ -20,7 +20,7 @@ from diagnosis.models import ManagementPlan, Review, ReviewDecision
 from diagnosis.models.histology import HISTOLOGY_DIAGNOSES
 from diagnosis.models.review import DIAGNOSES
 from patients import selectors as patient_selectors
-from patients.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi
+from patients.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi, validated_query
 from patients.models import BodySite, Case, CaseStatus
 from patients.views.images import image_response
 
@@ -87,7 +87,8 @@ QUEUE_PARAMETERS = [
     OpenApiParameter("flag", str, enum=list(queue.FLAG_FILTERS), description="Only this flag group (none: not flagged or no operating point)."),
     OpenApiParameter("risk", str, enum=list(queue.RISK_BANDS), description="Risk band: high ≥ 0.5, medium 0.2–0.5, low < 0.2."),
     OpenApiParameter("body_site", str, enum=BodySite.values, description="Only this body site."),
-    OpenApiParameter("waiting_days", int, description="Only cases waiting longer than this many days."),
+    OpenApiParameter("waiting_days", {"type": "integer", "minimum": 0, "maximum": queue.MAX_WAITING_DAYS},
+                     description="Only cases waiting longer than this many days."),
     OpenApiParameter("ai_failed", bool, description="Only cases with an image the AI gave up on."),
     OpenApiParameter("cursor", str, description="The `next` link's position: the page after it (keyset pagination)."),
 ]
@@ -111,6 +112,29 @@ class ReviewQueueApi(ClinicalListApi):
             ref_name = "ReviewQueuePage"
 
     @extend_schema(
+class QueueQuery(serializers.Serializer):
+    """The queue's filters as the API takes them: a value it does not know is a 400, not a filter that filters
+    nothing (the page, fed by links and forms, is lenient: diagnosis.queue.QueueFilters.from_query)."""
+
+    flag = serializers.ChoiceField(choices=list(queue.FLAG_FILTERS), required=False)
+    risk = serializers.ChoiceField(choices=list(queue.RISK_BANDS), required=False)
+    body_site = serializers.ChoiceField(choices=BodySite.values, required=False)
+    waiting_days = serializers.IntegerField(min_value=0, max_value=queue.MAX_WAITING_DAYS, required=False)
+    ai_failed = serializers.BooleanField(required=False)
+    cursor = serializers.CharField(required=False, allow_blank=True)
+
+
+class ReviewsQuery(serializers.Serializer):
+    mine = serializers.BooleanField(required=False, default=False)
+
+
+def _queue_filters(query: dict) -> queue.QueueFilters:
+    return queue.QueueFilters(
+        flag=query.get("flag", ""), risk=query.get("risk", ""), body_site=query.get("body_site", ""),
+        waiting_days=query.get("waiting_days") or None, ai_failed=query.get("ai_failed", False),
+    )
+
+
         operation_id="review_queue_list",
         parameters=QUEUE_PARAMETERS,
         responses=OutputSerializer,
@@ -121,10 +145,9 @@ class ReviewQueueApi(ClinicalListApi):
         ),
     )
     def get(self, request):
-        filters = queue.QueueFilters.from_query(request.query_params)
-        page = queue.queue_page(
-            user=request.user, filters=filters, cursor=request.query_params.get("cursor", ""), size=queue.PAGE_SIZE
-        )
+        query = validated_query(request, QueueQuery)
+        filters = _queue_filters(query)
+        page = queue.queue_page(user=request.user, filters=filters, cursor=query.get("cursor", ""), size=queue.PAGE_SIZE)
         counts = queue.queue_counts(user=request.user, filters=filters)
         next_url = None
         if page.has_next:
@@ -156,7 +179,7 @@ class ReviewsMadeApi(ClinicalListApi):
         description="The reviews in force of your clinic's cases, newest first. Dermatologists only.",
     )
     def get(self, request):
-        mine = request.query_params.get("mine") in ("1", "true")
+        mine = validated_query(request, ReviewsQuery)["mine"]
         return self.list_response(queue.reviews_made(user=request.user, mine=mine), ReviewMadeSerializer)
 
 

@@ -9,7 +9,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from patients import selectors as patient_selectors
-from patients.api.views import ClinicalApi
+from patients.api.views import ClinicalApi, validated_query
 
 from ..api.permissions import ClinicReportsApiPermission
 from ..performance import performance_by_version
@@ -123,9 +123,7 @@ class ClinicReportApi(ClinicalApi):
     Input = ClinicReportInput
 
     def report_query(self, request) -> dict:
-        query = self.Input(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return query.validated_data
+        return validated_query(request, self.Input)
 
     def report_cases(self, request, query):
         return report_selectors.report_cases(user=request.user, clinic_id=query.get("clinic"))

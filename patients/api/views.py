@@ -74,6 +74,15 @@ def drf_validation_error(exc: DjangoValidationError) -> exceptions.APIException:
     return error({ERRORS_KEY: exc.messages})
 
 
+def validated_query(request, serializer_class) -> dict:
+    """The query parameters, checked by `serializer_class`: a malformed one is a 400, and an empty one too. DRF reads
+    a QueryDict like an HTML form, where an empty optional field means "not given", so `?model_version=` would
+    silently filter nothing; a plain dict makes an empty value a value."""
+    query = serializer_class(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
 class ClinicalApiMixin:
     # Token first, so that an anonymous request is answered 401 with "WWW-Authenticate: Token".
     authentication_classes = [TokenAuthentication, SessionAuthentication]
@@ -352,6 +361,8 @@ class CaseImagesApi(ClinicalListApi):
         request={"multipart/form-data": InputSerializer},
         responses={
             201: OutputSerializer,
+            415: OpenApiResponse(description="The body is not multipart/form-data (for example JSON): images "
+                                             "travel as files in the `images` field; nothing stored."),
             503: OpenApiResponse(description="Busy with other large images: nothing stored; send the same "
                                              "upload again after Retry-After seconds."),
         },
