@@ -29,6 +29,9 @@ class ReviewForm(forms.Form):
         ),
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    # The case's review version when the form was opened (diagnosis.stale_review): a review recorded meanwhile
+    # refuses this one instead of being replaced by it unseen.
+    review_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(self, *args, opinion: Opinion | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -26,6 +26,7 @@ from .models import ClinicThresholds, Histology
 from .models.histology import HISTOLOGY_DIAGNOSES
 from .models.review import MALIGNANT
 from .review_rules import Decision, Opinion, diagnosis_recorded, downgrade_of, review_problems
+from .stale_review import review_version_check
 from .models.prediction import FLAG_KEYS, Flag
 from .not_assessable import reason_store
 
@@ -502,13 +503,16 @@ def review_opinion(case: Case, *, summary: dict | None = None) -> Opinion:
 
 def review_submit(
     *, case: Case, reviewer, decision: str, plan: str = "", follow_up_months: int | None = None,
-    diagnosis: str = "", notes: str = "", downgrade_reason: str = "",
+    diagnosis: str = "", notes: str = "", downgrade_reason: str = "", review_version: int | None = None,
 ) -> Review:
     """Record a dermatologist's decision and management plan; it supersedes the case's previous review.
 
     A decision that contradicts itself or the rules (diagnosis.review_rules) is refused with a ValidationError
     naming each problem by field; nothing is rewritten. A decision that turns a malignant or flagged opinion
-    benign needs a reason and is recorded as a downgrade (`downgrade_of`, `downgraded_from`)."""
+    benign needs a reason and is recorded as a downgrade (`downgrade_of`, `downgraded_from`).
+
+    `review_version`: the case's review version when the form was opened (diagnosis.stale_review); a review
+    recorded since refuses this one (ReviewStale) rather than being silently superseded. None: not checked."""
     if reviewer.role != Role.DERMATOLOGIST or reviewer.clinic_id != case.patient.clinic_id:
         raise PermissionDenied("Only a dermatologist of the case's clinic can review it.")
     with transaction.atomic():
@@ -519,6 +523,7 @@ def review_submit(
             raise StateConflict("This case has no AI result to review yet.")
         # A colleague's active claim refuses the review; the reviewer's own claim goes with it (rolled back on error).
         claim_settle_for_review(case=case, reviewer=reviewer)
+        review_version_check(case=case, seen=review_version)
         opinion = review_opinion(case)
         wanted = Decision(decision=decision, diagnosis=diagnosis or "", plan=plan or "",
                           follow_up_months=follow_up_months, downgrade_reason=downgrade_reason or "")

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +17,7 @@ from patients.views.images import IMAGE_READERS, image_response
 from . import attention, claims, queue, selectors, services
 from .forms import HistologyForm, ReviewForm
 from .models.prediction import Flag
+from .stale_review import ReviewStale, review_version
 
 
 @role_required(Role.DERMATOLOGIST)
@@ -52,38 +54,81 @@ def reviewed(request):
     return _reviews_page(request, mine=False)
 
 
+def _claim_taken_text(claim) -> str:
+    return (
+        f"Not saved: {claim.holder_name} took this case at {timezone.localtime(claim.claimed_at):%H:%M %Z} and is "
+        "reviewing it. Your text is kept below: take the case over to record it, or leave it to them."
+    )
+
+
+def _kept(form: ReviewForm, *, version: int) -> dict:
+    """What the user typed, to show again in a fresh form (no rule errors: the case changed under it), with the
+    case's review version now, so that recording it again is a decision made on what is there now."""
+    kept = {name: form.data.get(name, "") for name in form.fields}
+    kept["review_version"] = version
+    return kept
+
+
 @role_required(Role.DERMATOLOGIST)
 def case_review(request, public_id):
     case = patient_selectors.case_get(user=request.user, public_id=public_id)
+    if request.method == "POST" and request.POST.get("take_over"):
+        # "Take over and record my review", from a form refused because a colleague took the case: audited.
+        try:
+            claims.claim_take_over(case=case, user=request.user)
+        except ValidationError:
+            pass  # not waiting for review any more: the version check below says what happened
     # Opening (or sending the form of) a waiting case claims it, or keeps this user's claim alive.
     claim = claims.claim_open(case=case, user=request.user)
     summary = services.case_ai_summary(case)
     opinion = services.review_opinion(case, summary=summary)
+    version = review_version(case)
+    read_only = claim is not None and claim.holder_id != request.user.pk
     # A refused decision is answered on the same page, with what was typed kept and nothing stored.
-    form = ReviewForm(request.POST or None, opinion=opinion)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.review_submit(case=case, reviewer=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, "Review recorded.")
-            return redirect("diagnosis:queue")
+    form = ReviewForm(request.POST or None, opinion=opinion, initial={"review_version": version})
+    stale = ""
+    if request.method == "POST":
+        # A form opened before a colleague took the case or reviewed it is refused before the rules are applied
+        # to it: they would be applied to a case its author has not seen.
+        posted = request.POST.get("review_version", "")
+        if read_only:
+            stale = _claim_taken_text(claim)
+        elif posted.isdigit() and int(posted) != version:
+            stale = " ".join(ReviewStale(case, selectors.review_current(case=case), version).messages)
+        elif form.is_valid():
+            try:
+                services.review_submit(case=case, reviewer=request.user, **form.cleaned_data)
+            except claims.ClaimHeld as exc:
+                stale = _claim_taken_text(exc.claim)
+                claim, read_only = exc.claim, True
+            except ReviewStale as exc:
+                stale = " ".join(exc.messages)
+                version = exc.version
+            except ValidationError as exc:
+                attach_errors(form, exc)
+            else:
+                messages.success(request, "Review recorded.")
+                return redirect("diagnosis:queue")
+        if stale:
+            form = ReviewForm(initial=_kept(form, version=version), opinion=opinion)
     context = {
         "case": case,
         "patient": case.patient,
         "summary": summary,
         "reviews": case.reviews.select_related("reviewer"),
         "form": form,
+        # Why the form was not saved (a colleague took the case or reviewed it meanwhile); the text is kept.
+        "stale": stale,
         # The malignant or flagged opinions a benign decision would go against (a reason is then required).
         "malignant_sources": [words for _, words in opinion.malignant_sources()],
         "claim": claim,
         # The lesion's earlier visits (same clinic only), to compare with this one.
         "story": selectors.lesion_story(user=request.user, case=case),
         # Held by a colleague: the page is read-only until this user takes the case over.
-        "read_only": claim is not None and claim.holder_id != request.user.pk,
+        "read_only": read_only,
     }
-    return render(request, "diagnosis/case_review.html", context, status=400 if form.errors else 200)
+    status = 409 if stale else 400 if form.errors else 200
+    return render(request, "diagnosis/case_review.html", context, status=status)
 
 
 @require_POST

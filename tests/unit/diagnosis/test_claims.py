@@ -66,7 +66,7 @@ def test_opening_a_waiting_case_claims_it_and_colleagues_read_it_only(client, ca
     assert 'name="decision"' not in content and "Take over this case" in content
     # Posting the form anyway (an old tab) is refused with the holder's name; nothing recorded.
     refused = client.post(reverse("diagnosis:case_review", args=[case.public_id]), DECISION)
-    assert refused.status_code == 400 and dermatologist.get_full_name() in refused.content.decode()
+    assert refused.status_code == 409 and dermatologist.get_full_name() in refused.content.decode()
     assert not Review.objects.filter(case=case).exists()
     assert ReviewClaim.objects.get(case=case).holder == dermatologist
 
