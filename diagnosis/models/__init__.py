@@ -6,11 +6,13 @@ from .histology import Histology
 from .model_version import ModelVersion
 from .prediction import Prediction
 from .review import ManagementPlan, Review, ReviewDecision
+from .scheduler_heartbeat import SchedulerHeartbeat
 from .triage import CaseTriage
 from .validation_image import ValidationImage
 from .validation_run import ValidationRun
 
 __all__ = [
     "AttentionSeen", "CaseTriage", "ClinicThresholds", "ClassificationJob", "Histology", "ModelVersion", "ManagementPlan", "Prediction", "Review", "ReviewClaim", "ReviewDecision",
+    "SchedulerHeartbeat",
     "ValidationImage", "ValidationRun",
 ]

@@ -17,6 +17,8 @@ class ClassificationJob(models.Model):
     last_error = models.TextField(blank=True)
     failed_at = models.DateTimeField(null=True, blank=True, help_text="When the AI gave up on it.")
     failure_reason = models.TextField(blank=True)
+    # The "delayed" clock (diagnosis.ai_waiting) runs from the upload, or from here when staff asked again.
+    retried_at = models.DateTimeField(null=True, blank=True, help_text="When staff last asked the AI again.")
 
     def __str__(self) -> str:
         return f"AI job of image {self.image_id}"
