@@ -177,6 +177,8 @@ def test_running_the_command_again_takes_back_what_was_added(app_role, app_curso
     with owner, owner.cursor() as cursor:
         cursor.execute(f'GRANT UPDATE, DELETE, TRUNCATE ON audit_auditevent TO "{app_role["role"]}"')
         cursor.execute(f'ALTER ROLE "{app_role["role"]}" CREATEDB')
+        cursor.execute(f'GRANT pg_write_all_data TO "{app_role["role"]}"')  # UPDATE and DELETE on every table
+        cursor.execute(f'GRANT SET ON PARAMETER session_replication_role TO "{app_role["role"]}"')
     owner.close()
     with django_db_blocker.unblock():
         call_command("db_roles", role=app_role["role"], password=app_role["password"])
@@ -186,6 +188,12 @@ def test_running_the_command_again_takes_back_what_was_added(app_role, app_curso
     assert cursor.fetchone()[0] is False
     assert refused(cursor, "TRUNCATE audit_auditevent") == "ERROR:  permission denied for table audit_auditevent"
     assert refused(cursor, "DELETE FROM audit_auditevent") == "ERROR:  permission denied for table audit_auditevent"
+    assert refused(cursor, "DELETE FROM patients_patientevent") == (
+        "ERROR:  permission denied for table patients_patientevent"
+    )
+    assert refused(cursor, "SET session_replication_role = replica") == (
+        'ERROR:  permission denied to set parameter "session_replication_role"'
+    )
 
 
 def test_the_deployment_step_migrates_as_the_owner_and_grants_to_the_application(app_role):
