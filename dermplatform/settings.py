@@ -261,8 +261,11 @@ DERM_SCHEDULER_MISSED_SWEEPS = envint("DERM_SCHEDULER_MISSED_SWEEPS", 4)
 DERM_AI_DELAYED_SECONDS = envint("DERM_AI_DELAYED_SECONDS", 10 * 60)
 DERM_AI_MAX_ATTEMPTS = envint("DERM_AI_MAX_ATTEMPTS", 3)
 # A task that meets a database error retries with exponential back-off and jitter, each wait at most
-# DERM_AI_RETRY_MAX_DELAY seconds (below the visibility timeout: a waiting task is held unacknowledged),
-# for about seven minutes in all: longer than a routine PostgreSQL restart or fail-over.
+# DERM_AI_RETRY_MAX_DELAY seconds (below the visibility timeout: a waiting task is held unacknowledged). The 12
+# retries' waits add up to about 5.5 minutes (3.6 to 7.3 with the jitter; 296-370 s measured after PostgreSQL
+# stopped): longer than a routine restart or fail-over. Past that budget the image is failed with the reason if
+# the database answers; while it does not, the task keeps its message and tries again every
+# DERM_AI_RETRY_MAX_DELAY, so a longer outage delays images and never drops one.
 DERM_AI_DB_RETRIES = envint("DERM_AI_DB_RETRIES", 12)
 DERM_AI_RETRY_MAX_DELAY = envint("DERM_AI_RETRY_MAX_DELAY", 45)
 # A dermatologist who opens a waiting case claims it; the claim lapses after this many idle minutes (no page

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 
@@ -9,7 +11,20 @@ from dermplatform.audit.history import tracked
 @tracked()
 class Clinic(models.Model):
     name = models.CharField(max_length=200, unique=True)
+    # The system of the clinic's record numbers in exported FHIR (Patient.identifier.system): the hospital's own
+    # URI where it has one, so that the receiving record matches our numbers with its own.
+    patient_identifier_system = models.CharField(
+        "record number system (FHIR)", max_length=255, blank=True,
+        validators=[RegexValidator(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", "Enter a URI, e.g. urn:oid:1.2.3 or https://...")],
+        help_text="The URI naming this clinic's medical record numbers in FHIR exports. Blank: "
+                  "DERM_PATIENT_ID_SYSTEM with the clinic's id.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def record_number_system(self) -> str:
+        """The URI of this clinic's record numbers: its own, or the platform's default for the clinic."""
+        return self.patient_identifier_system or settings.DERM_PATIENT_ID_SYSTEM.format(clinic=self.pk)
 
     class Meta:
         ordering = ["name"]

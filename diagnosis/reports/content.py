@@ -12,6 +12,12 @@ from ..models import Histology, Prediction, Review
 from ..services import case_ai_summary
 
 
+def person_name(user) -> str:
+    """How a report names a person (the reviewing dermatologist): the full name; the user name only for an account
+    that has none on record, so marked."""
+    return user.get_full_name() or f"{user.get_username()} (no full name on record)"
+
+
 @dataclass
 class ImageEntry:
     image: LesionImage

@@ -1,10 +1,12 @@
 """The case report as FHIR R4 (a Bundle of type collection), for the hospital record.
 
 The DiagnosticReport leads; its results are Observations (the histology, the dermatologist's decision and plan,
-the AI's opinion with every class probability and its flags), its media the images and their heat-maps (Media
-whose attachment points at the access-checked API URL: bytes are never inlined), its presentedForm the PDF. The
-Patient, and a Device per model version (name and SHA-256), are entries that the others reference by
-`urn:uuid:`. Written to R4 (4.0.1); every resource used here is unchanged in R4B, whose models validate it in
+the AI's opinion with every class probability, its flags and the operating point that set them), its media the
+images and their heat-maps (Media whose attachment points at the access-checked API URL: bytes are never
+inlined), its presentedForm the PDF. The Patient (its record number under the clinic's identifier system), the
+reviewing dermatologist as a Practitioner (full name), and a Device per model version (name, version, SHA-256 and
+the card's operating points) are entries that the others reference by `urn:uuid:`. Diagnoses, plans and body
+sites are coded in SNOMED CT where a concept fits, beside the platform's own codes (reports.snomed). Written to R4 (4.0.1); every resource used here is unchanged in R4B, whose models validate it in
 tests (fhir.resources.R4B).
 
 Ids are the platform's public ids, or UUIDs derived from them, so that exporting a case twice gives the same ids.
@@ -15,16 +17,12 @@ import uuid
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models.histology import HISTOLOGY_DIAGNOSES
 from ..models.prediction import Flag
 from ..not_assessable import reason_text
-from .content import CaseReport
+from .content import CaseReport, person_name
+from .snomed import body_site_concept, diagnosis_concept, plan_concept
 
-# The seven HAM10000 classes (and "other" for histology) as a code system of this platform.
-DX_SYSTEM = "urn:dermplatform:ham10000-dx"
-PLAN_SYSTEM = "urn:dermplatform:management-plan"
 CASE_ID_SYSTEM = "urn:dermplatform:case"
-NAMES = dict(HISTOLOGY_DIAGNOSES)
 LOINC = "http://loinc.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 REPORT_CATEGORY = "http://terminology.hl7.org/CodeSystem/v2-0074"
@@ -44,7 +42,7 @@ def _ref(resource: dict) -> dict:
 
 
 def _dx(code: str) -> dict:
-    return {"coding": [{"system": DX_SYSTEM, "code": code, "display": NAMES.get(code, code)}], "text": NAMES.get(code, code)}
+    return diagnosis_concept(code)
 
 
 def _text(text: str) -> dict:
@@ -57,6 +55,7 @@ def _patient(report: CaseReport) -> dict:
         "resourceType": "Patient",
         "id": str(patient.public_id),
         "identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
+                        "system": report.clinic.record_number_system,
                         "value": patient.medical_record_number, "assigner": {"display": str(report.clinic)}}],
         "name": [{"family": patient.last_name, "given": [patient.first_name]}],
         "gender": GENDER.get(patient.sex, "unknown"),
@@ -65,13 +64,44 @@ def _patient(report: CaseReport) -> dict:
     }
 
 
+def _practitioner(user) -> dict:
+    """The reviewing dermatologist by full name; the id is derived from the account, never its user name."""
+    name = {"text": person_name(user)}
+    if user.last_name:
+        name["family"] = user.last_name
+    if user.first_name:
+        name["given"] = [user.first_name]
+    return {
+        "resourceType": "Practitioner",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"dermplatform-user-{user.pk}")),
+        "active": user.is_active,
+        "name": [name],
+    }
+
+
+_FLAG_THRESHOLDS = (("mel", "Melanoma flag threshold on P(melanoma)"),
+                    ("malignant", "Malignancy flag threshold on P(akiec + bcc + melanoma)"))
+
+
 def _device(version) -> dict:
+    """The model version: its name, registered version and file hash, and the card's operating points."""
+    points = (version.card or {}).get("operating_points") or {}
+    properties = []
+    for key, label in _FLAG_THRESHOLDS:
+        threshold = (points.get(key) or {}).get("threshold") if isinstance(points.get(key), dict) else None
+        if isinstance(threshold, (int, float)):
+            properties.append({"type": _text(f"{label} (model card)"),
+                               "valueQuantity": [{"value": round(threshold, 6), "unit": "probability"}]})
     return {
         "resourceType": "Device",
         "id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"dermplatform-model-{version.sha256}")),
         "deviceName": [{"name": version.name, "type": "model-name"}],
-        "version": [{"value": version.sha256, "type": _text("SHA-256 of the model file")}],
+        "version": [
+            {"type": _text("Model version"), "value": version.name},
+            {"type": _text("SHA-256 of the model file"), "value": version.sha256},
+        ],
         "type": _text("AI dermoscopy classifier (decision support)"),
+        "property": properties or None,
     }
 
 
@@ -82,6 +112,7 @@ def _observation(report: CaseReport, kind: str, patient: dict, **fields) -> dict
         "status": "final",
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "exam" if kind != "histology" else "laboratory"}]}],
         "subject": _ref(patient),
+        "bodySite": body_site_concept(report.case.body_site),
         **fields,
     }
 
@@ -101,17 +132,13 @@ def _histology(report: CaseReport, patient: dict) -> dict | None:
     )
 
 
-def _decision(report: CaseReport, patient: dict) -> dict | None:
+def _decision(report: CaseReport, patient: dict, practitioner: dict | None) -> dict | None:
     review = report.review
     if review is None:
         return None
     components = []
     if review.plan:
-        components.append({
-            "code": _text("Management plan"),
-            "valueCodeableConcept": {"coding": [{"system": PLAN_SYSTEM, "code": review.plan, "display": review.get_plan_display()}],
-                                     "text": review.plan_text},
-        })
+        components.append({"code": _text("Management plan"), "valueCodeableConcept": plan_concept(review.plan, review.plan_text)})
     if review.follow_up_months:
         components.append({
             "code": _text("Follow-up interval"),
@@ -129,7 +156,7 @@ def _decision(report: CaseReport, patient: dict) -> dict | None:
         report, "decision", patient,
         code=_text("Dermatologist's diagnosis"),
         effectiveDateTime=_instant(review.created_at),
-        performer=[{"display": review.reviewer.get_full_name() or review.reviewer.get_username()}],
+        performer=[_ref(practitioner) | {"display": person_name(review.reviewer)}],
         valueCodeableConcept=_dx(review.diagnosis),
         component=components or None,
         note=[{"text": text} for text in notes],
@@ -147,9 +174,17 @@ def _ai(report: CaseReport, patient: dict, devices: list[dict]) -> dict | None:
     for key, label in (("mel", "Melanoma flag"), ("malignant", "Malignancy flag")):
         if summary["flags"][key] is not None:
             components.append({"code": _text(label), "valueBoolean": bool(summary["flags"][key])})
+    # The operating point applied (the card's, or the clinic's after a local validation): the thresholds of the
+    # assessed images, and in words how they were chosen.
+    assessed = [p for p in summary["predictions"] if p.assessable]
+    for key, label in _FLAG_THRESHOLDS:
+        thresholds = {getattr(p, f"{key}_threshold") for p in assessed} - {None}
+        if len(thresholds) == 1:
+            components.append({"code": _text(label), "valueQuantity": {"value": round(thresholds.pop(), 6), "unit": "probability"}})
     observation = _observation(
         report, "ai", patient,
         code=_text("AI second opinion on dermoscopic images"),
+        method=_text(f"Operating point: {summary['operating_point']}") if summary["operating_point"] else None,
         effectiveDateTime=_instant(max(p.created_at for p in summary["predictions"])),
         interpretation=[{"coding": [{"system": "urn:dermplatform:ai-flag", "code": summary["flag"],
                                      "display": Flag.LABEL[summary["flag"]]}], "text": summary["flag_text"]}],
@@ -206,8 +241,10 @@ def case_report_bundle(report: CaseReport, *, absolute) -> dict:
     case = report.case
     patient = _patient(report)
     devices = [_device(version) for version in report.model_versions]
+    practitioner = _practitioner(report.review.reviewer) if report.review is not None else None
     # The headline order: histology, then the decision, then the AI.
-    observations = [o for o in (_histology(report, patient), _decision(report, patient), _ai(report, patient, devices)) if o]
+    observations = [o for o in (_histology(report, patient), _decision(report, patient, practitioner),
+                                _ai(report, patient, devices)) if o]
     media = _media(report, patient, absolute)
     headline = report.headline
     final = report.histology is not None or report.review is not None
@@ -230,7 +267,7 @@ def case_report_bundle(report: CaseReport, *, absolute) -> dict:
         "presentedForm": [{"contentType": "application/pdf", "title": "Case report (PDF)",
                            "url": absolute(reverse("reports_api:case_pdf", args=[case.public_id]))}],
     }
-    resources = [diagnostic_report, patient, *observations, *media, *devices]
+    resources = [diagnostic_report, patient, *([practitioner] if practitioner else []), *observations, *media, *devices]
     return {
         "resourceType": "Bundle",
         "id": _derived_id(case, f"bundle-{report.generated_at.isoformat()}"),

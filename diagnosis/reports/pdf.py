@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from ..models.review import DIAGNOSES
 from ..not_assessable import reason_text
-from .content import CaseReport
+from .content import CaseReport, person_name
 
 NAMES = dict(DIAGNOSES)
 IMAGE_BOX = 80 * mm  # each picture fits this square; an image and its heat-map sit side by side
@@ -135,7 +135,7 @@ def _decision(w: _Writer, report: CaseReport):
         ("Plan", review.plan_text or "Not recorded"),
         ("Downgrade", review.downgrade_text),
         ("Notes", review.notes),
-        ("Dermatologist", f"{review.reviewer.get_full_name() or review.reviewer} on {_when(review.created_at)}"),
+        ("Dermatologist", f"{person_name(review.reviewer)} on {_when(review.created_at)}"),
     ])
 
 

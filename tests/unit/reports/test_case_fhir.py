@@ -38,6 +38,14 @@ def _validated(data: dict) -> dict:
     return by_type
 
 
+SNOMED, DX, PLAN, SITE = ("http://snomed.info/sct", "urn:dermplatform:ham10000-dx", "urn:dermplatform:management-plan",
+                           "urn:dermplatform:body-site")
+
+
+def _codes(concept: dict) -> dict:
+    return {coding["system"]: coding["code"] for coding in concept["coding"]}
+
+
 def _resolve(data: dict, reference: dict) -> dict:
     [resource] = [e["resource"] for e in data["entry"] if e["fullUrl"] == reference["reference"]]
     return resource
@@ -57,29 +65,30 @@ def test_a_reviewed_case_with_histology(staff, dermatologist, world):
     [report] = resources["DiagnosticReport"]
     assert report["id"] == str(case.public_id) and report["status"] == "final"
     assert report["conclusion"].startswith("Histology: Melanocytic nevus")
-    assert report["conclusionCode"][0]["coding"][0]["code"] == "nv"
+    assert _codes(report["conclusionCode"][0]) == {SNOMED: "400096001", DX: "nv"}
     # The patient is a reference to the bundle's Patient, with the record number.
     subject = _resolve(data, report["subject"])
     assert subject["resourceType"] == "Patient" and subject["id"] == str(patient.public_id)
     assert subject["identifier"][0]["value"] == patient.medical_record_number
+    assert subject["identifier"][0]["system"] == f"urn:dermplatform:clinic:{patient.clinic.pk}:mrn"
     assert subject["birthDate"] == patient.date_of_birth.isoformat()
 
     # Results in headline order: histology, decision, AI.
     histology, decision, ai = (_resolve(data, ref) for ref in report["result"])
-    assert histology["valueCodeableConcept"]["coding"][0]["code"] == "nv"
+    assert _codes(histology["valueCodeableConcept"]) == {SNOMED: "400096001", DX: "nv"}
     assert histology["identifier"][0]["value"] == "LAB-77" and histology["effectiveDateTime"] == "2026-11-02"
-    assert decision["valueCodeableConcept"]["coding"][0]["code"] == "mel"
-    assert decision["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "excision"
+    assert _codes(decision["valueCodeableConcept"]) == {SNOMED: "372244006", DX: "mel"}
+    assert _codes(decision["component"][0]["valueCodeableConcept"]) == {SNOMED: "65801008", PLAN: "excision"}
     assert "Typical." in [note["text"] for note in decision["note"]]
-    assert ai["valueCodeableConcept"]["coding"][0]["code"] == "mel"
+    assert _codes(ai["valueCodeableConcept"]) == {SNOMED: "372244006", DX: "mel"}
     assert ai["interpretation"][0]["coding"][0]["code"] == "mel"  # suspicious for melanoma
-    probabilities = {c["code"]["text"]: c["valueQuantity"]["value"] for c in ai["component"] if "valueQuantity" in c}
+    probabilities = {c["code"]["text"]: c["valueQuantity"]["value"] for c in ai["component"] if c["code"]["text"].startswith("P(")}
     assert probabilities["P(mel)"] == pytest.approx(0.6) and sum(probabilities.values()) == pytest.approx(1.0, abs=1e-5)
     assert {c["code"]["text"]: c["valueBoolean"] for c in ai["component"] if "valueBoolean" in c} == {
         "Melanoma flag": True, "Malignancy flag": True,
     }
     device = _resolve(data, ai["device"])
-    assert device["deviceName"][0]["name"] == "test-model" and device["version"][0]["value"] == "0" * 64
+    assert device["deviceName"][0]["name"] == "test-model" and device["version"][1]["value"] == "0" * 64
 
     # The image and its heat-map, each at its access-checked API address.
     media = [_resolve(data, m["link"]) for m in report["media"]]

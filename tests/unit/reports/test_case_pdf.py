@@ -130,3 +130,32 @@ def test_the_case_page_links_to_it(client, staff, world):
     client.force_login(staff)
     page = client.get(f"/cases/{world['case'].public_id}/").content.decode()
     assert f'href="{_pdf_url(world["case"])}"' in page
+
+
+def test_the_reviewer_is_named_in_full_never_by_user_name(client, staff, dermatologist, world):
+    client.force_login(staff)
+    text = _text(client.get(_pdf_url(world["case"])).content)
+    assert f"Dermatologist {dermatologist.first_name} {dermatologist.last_name} on " in text
+    assert dermatologist.username not in text
+
+
+def test_the_demo_dermatologist_is_named_in_full(client, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    from dermplatform.accounts.models import User
+    from tests.clinical_world import clinical_world
+
+    call_command("seed_demo", stdout=io.StringIO())
+    staff, derm = User.objects.get(username="staff"), User.objects.get(username="derm")
+    world = clinical_world(staff=staff, dermatologist=derm, capture_on_commit=django_capture_on_commit_callbacks)
+    client.force_login(staff)
+    text = _text(client.get(_pdf_url(world["case"])).content)
+    assert "Dermatologist Dana Moreau on " in text
+
+
+def test_an_account_without_a_full_name_is_marked_as_such(client, staff, dermatologist, world):
+    dermatologist.first_name = dermatologist.last_name = ""
+    dermatologist.save()
+    client.force_login(staff)
+    text = _text(client.get(_pdf_url(world["case"])).content)
+    assert f"Dermatologist {dermatologist.username} (no full name on record) on " in text

@@ -3,10 +3,11 @@ from django.db import transaction
 
 from dermplatform.accounts.models import Clinic, Role, User
 
+# User name, role, and the full name that reports print (never the user name).
 DEMO_USERS = [
-    ("staff", Role.STAFF),
-    ("derm", Role.DERMATOLOGIST),
-    ("admin", Role.ADMIN),
+    ("staff", Role.STAFF, "Sam", "Baker"),
+    ("derm", Role.DERMATOLOGIST, "Dana", "Moreau"),
+    ("admin", Role.ADMIN, "Alex", "Novak"),
 ]
 
 
@@ -20,9 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args, password, **options):
         clinic, _ = Clinic.objects.get_or_create(name="Demo Dermatology Clinic")
         self.stdout.write(f"Demo clinic: {clinic.name}")
-        for username, role in DEMO_USERS:
+        for username, role, first_name, last_name in DEMO_USERS:
             user, _ = User.objects.get_or_create(username=username)
             user.role = role
+            user.first_name, user.last_name = first_name, last_name
             user.clinic = None if role == Role.ADMIN else clinic
             user.is_superuser = role == Role.ADMIN
             user.set_password(password)
