@@ -94,24 +94,6 @@ QUEUE_PARAMETERS = [
 ]
 
 
-class ReviewQueueApi(ClinicalListApi):
-    permission_classes = [DermatologistApiPermission]
-    serializer_class = ReviewQueueEntrySerializer
-    filter_backends = []  # diagnosis.queue.QueueFilters reads the query parameters
-
-    def get_queryset(self):  # the browsable API asks for it
-        return selectors.review_queue(user=self.request.user)
-
-    class OutputSerializer(serializers.Serializer):
-        count = serializers.IntegerField(help_text="Waiting cases matching the filters.")
-        counts = QueueCountsSerializer(help_text="The whole queue by group, whatever the filters.")
-        next = serializers.URLField(allow_null=True, help_text="The next page (same filters); null on the last.")
-        results = ReviewQueueEntrySerializer(many=True)
-
-        class Meta:
-            ref_name = "ReviewQueuePage"
-
-    @extend_schema(
 class QueueQuery(serializers.Serializer):
     """The queue's filters as the API takes them: a value it does not know is a 400, not a filter that filters
     nothing (the page, fed by links and forms, is lenient: diagnosis.queue.QueueFilters.from_query)."""
@@ -135,6 +117,24 @@ def _queue_filters(query: dict) -> queue.QueueFilters:
     )
 
 
+class ReviewQueueApi(ClinicalListApi):
+    permission_classes = [DermatologistApiPermission]
+    serializer_class = ReviewQueueEntrySerializer
+    filter_backends = []  # diagnosis.queue.QueueFilters reads the query parameters
+
+    def get_queryset(self):  # the browsable API asks for it
+        return selectors.review_queue(user=self.request.user)
+
+    class OutputSerializer(serializers.Serializer):
+        count = serializers.IntegerField(help_text="Waiting cases matching the filters.")
+        counts = QueueCountsSerializer(help_text="The whole queue by group, whatever the filters.")
+        next = serializers.URLField(allow_null=True, help_text="The next page (same filters); null on the last.")
+        results = ReviewQueueEntrySerializer(many=True)
+
+        class Meta:
+            ref_name = "ReviewQueuePage"
+
+    @extend_schema(
         operation_id="review_queue_list",
         parameters=QUEUE_PARAMETERS,
         responses=OutputSerializer,
