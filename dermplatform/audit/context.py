@@ -9,6 +9,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from dermplatform.forwarded import client_address
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -36,7 +38,7 @@ def from_request(request) -> RequestContext:
     return RequestContext(
         request_id=uuid.uuid4().hex,
         client_request_id=incoming if _REQUEST_ID.match(incoming) else "",
-        client_address=request.META.get("REMOTE_ADDR") or None,
+        client_address=client_address(request),  # django-axes' rule too: X-Forwarded-For only from our proxy
         method=request.method or "",
     )
 

@@ -1,5 +1,6 @@
-"""Sign-in lockout (django-axes): five failures lock a user name, and separately an address, on the sign-in page,
-the admin's sign-in and POST /api/token/; the answer says so plainly; an admin unlocks; all of it is audited."""
+"""Sign-in lockout (django-axes): five failures lock the pair (user name, client address), and an address alone
+after its own, higher limit, on the sign-in page, the admin's sign-in and POST /api/token/; the answer says so
+plainly; an admin unlocks; all of it is audited. The client address is X-Forwarded-For's only from a trusted proxy."""
 
 import pytest
 from axes.models import AccessAttempt
@@ -41,12 +42,54 @@ def test_the_sign_in_page_locks_a_user_after_five_failures(client, staff):
     )
 
 
-def test_an_address_is_locked_after_failures_for_several_user_names(client, staff, clinic):
-    for n in range(LIMIT):
-        _sign_in(client, f"guess{n}", "wrong")
+def test_failures_from_one_address_do_not_lock_the_user_out_elsewhere(client, staff):
+    # Anyone can type a colleague's name five times: that locks the name at the typist's address only.
+    for _ in range(LIMIT):
+        _sign_in(client, staff.username, "wrong", REMOTE_ADDR="198.51.100.9")
+    assert _sign_in(client, staff.username, PASSWORD, REMOTE_ADDR="198.51.100.9").status_code == 429
+    assert _sign_in(client, staff.username, PASSWORD, REMOTE_ADDR="192.0.2.7").status_code == 302
+    assert AccessAttempt.objects.get().ip_address == "198.51.100.9"
+
+
+def test_an_address_trying_many_user_names_is_locked_at_its_own_limit(client, staff, settings):
+    settings.DERM_LOCKOUT_ADDRESS_FAILURES = 3 * LIMIT
+    # Below the address's limit, failures on other names leave a user of that address free to sign in.
+    for n in range(3 * LIMIT - 1):
+        assert _sign_in(client, f"guess{n}", "wrong").status_code == 200
+    assert _sign_in(client, staff.username, PASSWORD).status_code == 302
+    client.logout()
+    # The success forgot only that user's failures here, not the address's: one more name and it is locked.
+    assert _sign_in(client, "guess-last", "wrong").status_code == 429
     assert _sign_in(client, staff.username, PASSWORD).status_code == 429
+    assert Action.LOCKED_OUT in _actions()
     # Another address is not locked, and neither is the user name there.
     assert _sign_in(client, staff.username, PASSWORD, REMOTE_ADDR="192.0.2.7").status_code == 302
+
+
+def test_a_spoofed_forwarded_for_from_an_untrusted_address_is_ignored(client, staff, settings):
+    settings.DERM_TRUSTED_PROXIES = ["10.9.0.2"]
+    # A client varying X-Forwarded-For cannot escape its pair's lockout or put a made-up address in the trail.
+    for n in range(LIMIT):
+        response = _sign_in(client, staff.username, "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}")
+    assert response.status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"127.0.0.1"}
+    addresses = set(AuditEvent.objects.values_list("client_address", flat=True))
+    assert addresses == {"127.0.0.1"}
+
+
+def test_behind_a_trusted_proxy_each_client_is_locked_at_its_own_address(client, staff, settings):
+    settings.DERM_TRUSTED_PROXIES = ["10.9.0.0/24"]
+    proxy = {"REMOTE_ADDR": "10.9.0.2"}
+    for _ in range(LIMIT):
+        # What a client sent before the proxy appended the address it saw is not believed either.
+        _sign_in(client, staff.username, "wrong", HTTP_X_FORWARDED_FOR="192.0.2.66, 198.51.100.1", **proxy)
+    assert _sign_in(client, staff.username, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy).status_code == 429
+    # The same user from another client behind the same proxy is not locked out.
+    assert _sign_in(client, staff.username, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy).status_code == 302
+    assert AccessAttempt.objects.get().ip_address == "198.51.100.1"
+    failed = AuditEvent.objects.filter(action=Action.SIGN_IN_FAILED)
+    assert set(failed.values_list("client_address", flat=True)) == {"198.51.100.1"}
+    assert AuditEvent.objects.get(action=Action.SIGN_IN).client_address == "198.51.100.2"
 
 
 def test_a_success_before_the_limit_starts_the_count_again(client, staff):
@@ -87,17 +130,25 @@ def test_a_token_issue_is_audited():
 
 
 def test_an_admin_unlocks_a_user_from_the_user_list(client, staff, admin_user):
-    for _ in range(LIMIT):
-        _sign_in(client, staff.username, "wrong")
-    assert AccessAttempt.objects.filter(username=staff.username).exists()
+    # Locked at two addresses: the user's unlock lifts both.
+    for address in ("198.51.100.1", "198.51.100.2"):
+        for _ in range(LIMIT):
+            _sign_in(client, staff.username, "wrong", REMOTE_ADDR=address)
+        assert _sign_in(client, staff.username, PASSWORD, REMOTE_ADDR=address).status_code == 429
 
     admin = APIClient()
     admin.force_login(admin_user)
-    response = admin.post("/admin/accounts/user/", {"action": "unlock_sign_in", "_selected_action": [staff.pk]})
+    response = admin.post("/admin/accounts/user/", {"action": "unlock_sign_in", "_selected_action": [staff.pk]},
+                          REMOTE_ADDR="192.0.2.50")
     assert response.status_code == 302
     assert not AccessAttempt.objects.filter(username=staff.username).exists()
-    assert AuditEvent.objects.filter(action=Action.UNLOCKED, actor=admin_user).count() == 1
-    assert _sign_in(client, staff.username, PASSWORD).status_code == 302
+    unlocked = AuditEvent.objects.get(action=Action.UNLOCKED)
+    assert (unlocked.actor, unlocked.object_type, unlocked.outcome, unlocked.client_address) == (
+        admin_user, "user", "allowed", "192.0.2.50"
+    )
+    for address in ("198.51.100.1", "198.51.100.2"):
+        assert _sign_in(client, staff.username, PASSWORD, REMOTE_ADDR=address).status_code == 302
+        client.logout()
 
 
 def test_an_admin_unlocks_from_the_failed_attempts(client, staff, admin_user):
