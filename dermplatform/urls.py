@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("patients.urls")),
     path("review/", include("diagnosis.urls")),
     path("", include("diagnosis.attention_urls")),
+    path("", include("diagnosis.worklist.urls")),
     path("", include("diagnosis.reports.urls")),
     path("", include("diagnosis.validation.urls")),
     path("api/", include("dermplatform.api_urls")),

@@ -58,3 +58,34 @@ def clinical_world(*, staff, dermatologist, capture_on_commit) -> dict:
     case.save(update_fields=["status"])
     review = diagnosis_services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision", notes="Typical.")
     return {"patient": patient, "lesion": case.lesion, "case": case, "image": image, "prediction": prediction, "review": review}
+
+
+def worklist_world(*, staff, dermatologist) -> dict:
+    """Three more cases that put items on the clinic's worklist: an excision planned 40 days ago with no histology
+    (to book, histology outstanding), an image the AI could not assess (to retake), a follow-up due in a week."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from diagnosis.models import Review
+    from tests.factories import LesionImageFactory, PredictionFactory
+
+    def case_of(last_name):
+        return CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff, last_name=last_name), created_by=staff)
+
+    def review(case, *, plan, diagnosis, months=None, days_ago=0):
+        made = Review.objects.create(case=case, reviewer=dermatologist, decision="override", diagnosis=diagnosis,
+                                     plan=plan, follow_up_months=months)
+        Review.objects.filter(pk=made.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+
+    excision = case_of("Excisionplanned")
+    review(excision, plan="excision", diagnosis="bcc", days_ago=40)
+    retake = case_of("Blurredimage")
+    version = ModelVersion.objects.order_by("pk").first() or ModelVersion.objects.create(
+        name="test-model", sha256="f" * 64, directory="/nowhere", classes=CLASSES, card={}
+    )
+    PredictionFactory(image=LesionImageFactory(case=retake), model_version=version, assessable=False,
+                      not_assessable_reason="too blurred to judge (focus 3.2, needs ≥ 6.5)")
+    follow_up = case_of("Followupdue")
+    review(follow_up, plan="follow_up", diagnosis="nv", months=1, days_ago=24)
+    return {"excision": excision, "retake": retake, "follow_up": follow_up}

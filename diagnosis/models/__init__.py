@@ -10,9 +10,10 @@ from .scheduler_heartbeat import SchedulerHeartbeat
 from .triage import CaseTriage
 from .validation_image import ValidationImage
 from .validation_run import ValidationRun
+from ..worklist.models import WorklistMark
 
 __all__ = [
     "AttentionSeen", "CaseTriage", "ClinicThresholds", "ClassificationJob", "Histology", "ModelVersion", "ManagementPlan", "Prediction", "Review", "ReviewClaim", "ReviewDecision",
     "SchedulerHeartbeat",
-    "ValidationImage", "ValidationRun",
+    "ValidationImage", "ValidationRun", "WorklistMark",
 ]

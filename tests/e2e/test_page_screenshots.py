@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from diagnosis import services
-from tests.clinical_world import clinical_world
+from tests.clinical_world import clinical_world, worklist_world
 from tests.e2e.conftest import sign_in, wait_for_images
 from tests.factories import PASSWORD, AdminFactory, DermatologistFactory, StaffFactory
 
@@ -39,6 +39,7 @@ def world():
     world = clinical_world(staff=staff, dermatologist=derm, capture_on_commit=NullContext())
     services.histology_record(case=world["case"], user=staff, diagnosis="mel", reported_on=datetime.date(2026, 11, 2),
                               report_reference="LAB-1")
+    worklist_world(staff=staff, dermatologist=derm)  # items on the worklist page
     return {**world, "staff": staff, "derm": derm}
 
 
@@ -49,11 +50,12 @@ def _pages(world):
     return {
         "staff": {"patients": "/patients/", "patient-new": "/patients/new/", "patient-edit": f"{patient.get_absolute_url()}edit/",
                   "case-new": f"{patient.get_absolute_url()}cases/new/", "case-edit": f"{case.get_absolute_url()}edit/",
-                  "histology": f"/review/cases/{case.public_id}/histology/", "attention": "/attention/", **common},
+                  "histology": f"/review/cases/{case.public_id}/histology/", "attention": "/attention/",
+                  "worklist": "/worklist/", **common},
         "dermatologist": {"queue": "/review/", "queue-filtered": "/review/?flag=none&risk=low&waiting_days=3",
                           "my-reviews": "/review/mine/", "reviewed": "/review/reviewed/",
                           "review": f"/review/cases/{case.public_id}/", "performance": "/reports/performance/",
-                          "patients": "/patients/", **common},
+                          "patients": "/patients/", "worklist": "/worklist/", **common},
         "admin": {"admin": "/admin/", "performance": "/reports/performance/", "audit": "/admin/audit/auditevent/",
                   "users": "/admin/accounts/user/"},
     }

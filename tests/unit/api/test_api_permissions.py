@@ -23,6 +23,7 @@ class Endpoint:
     ok: int = 200
     other: int = 404  # staff or dermatologist reaching another clinic's object
     multipart: bool = False
+    dermatologist_writes: bool = False  # the clinic's dermatologists write too (the worklist's done marks)
 
     @property
     def writes(self) -> bool:
@@ -74,6 +75,16 @@ ENDPOINTS = [
     Endpoint("image thumbnail", "get", lambda o: f"/api/images/{o['image'].public_id}/thumbnail/"),
     Endpoint("case report pdf", "get", lambda o: f"/api/cases/{o['case'].public_id}/report.pdf"),
     Endpoint("case report fhir", "get", lambda o: f"/api/cases/{o['case'].public_id}/fhir/"),
+    Endpoint("worklist items", "get", lambda o: "/api/worklist/", other=200),
+    # The case has no open item: an allowed user reaches the rule (422, nothing marked), another clinic's case 404.
+    Endpoint(
+        "worklist item done", "post", lambda o: f"/api/worklist/cases/{o['case'].public_id}/done/",
+        lambda o: {"kind": "book", "fact": "plan:excision"}, ok=422, dermatologist_writes=True,
+    ),
+    Endpoint(
+        "worklist item reopen", "delete", lambda o: f"/api/worklist/cases/{o['case'].public_id}/done/",
+        lambda o: {"kind": "book", "fact": "plan:excision"}, ok=422, dermatologist_writes=True,
+    ),
 ]
 
 LISTED = {"patient list": "patient", "case list": "case", "case images list": "image"}  # what each list shows
@@ -87,7 +98,7 @@ def expected_status(endpoint: Endpoint, role: str, target: str) -> int:
         return 401
     if role == "admin":
         return 403
-    if endpoint.writes and role == "dermatologist":
+    if endpoint.writes and role == "dermatologist" and not endpoint.dermatologist_writes:
         return 403
     return endpoint.ok if target == "own" else endpoint.other
 

@@ -30,6 +30,10 @@ PAGES = [
     ("reports:clinic_cases_csv", "get", None, {"dermatologist", "admin"}),
     ("reports:performance", "get", None, {"dermatologist", "admin"}),
     ("diagnosis:patient_access", "get", "patient", {"dermatologist"}),
+    ("worklist:list", "get", None, {"staff", "dermatologist"}),
+    ("worklist:csv", "get", None, {"staff", "dermatologist"}),
+    ("worklist:done", "post", "case", {"staff", "dermatologist"}),
+    ("worklist:reopen", "post", "case", {"staff", "dermatologist"}),
 ]
 ROLES = {"staff": "staff", "dermatologist": "dermatologist", "admin": "admin_user"}
 PAYLOAD = {"reason": "duplicate record"}
