@@ -6,12 +6,14 @@ same command a deployment runs. Roles are cluster-wide: its name carries the tes
 runs on other databases never share one, and a role left by an earlier run is simply brought up to date.
 """
 
+import http.cookiejar
 import os
 import re
 import secrets
 import subprocess
 import sys
-from pathlib import Path
+import urllib.parse
+import urllib.request
 
 import psycopg2
 import psycopg2.errors
@@ -22,16 +24,17 @@ from django.test import Client
 from django.db.models.sql import InsertQuery
 from django.urls import reverse
 
+from dermplatform import settings as project_settings
 from dermplatform.audit.db_roles import append_only_tables
 from dermplatform.audit.models import Action, AuditEvent
 from patients.models import Case, LesionImage, Patient
-from tests.factories import ClinicFactory, StaffFactory
+from tests.factories import PASSWORD, ClinicFactory, StaffFactory
+from tests.faults import free_port, wait_for
 from tests.images import jpeg_bytes, upload
 from tests.unit.api.conftest import make_patient
+from tests.worker import ROOT
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="roles and grants are PostgreSQL's")
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="session")
@@ -295,3 +298,56 @@ def test_the_application_cannot_switch_the_value_history_off(as_app_role):
         cursor.execute("SELECT set_config('pgtrigger.ignore', '', false)")
         cursor.execute("SELECT pgh_label, first_name FROM patients_patientevent WHERE pgh_obj_id = %s ORDER BY pgh_id", [patient.pk])
         assert cursor.fetchall() == [("insert", "Ada"), ("update", "Augusta")]
+
+
+def test_a_real_gunicorn_serves_the_platform_as_the_application_role(app_role, transactional_db, settings, tmp_path):
+    """The web process as a deployment starts it, DATABASE_URL naming the application role: sign-in, a list, a
+    registration; the audit trail and the value history are written (by the role's INSERTs)."""
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS  # hashed as gunicorn checks it
+    staff = StaffFactory(clinic=ClinicFactory(), username="role-desk")
+    port = free_port()
+    database = f"{app_role['host']}:{app_role['port']}/{app_role['dbname']}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DERM_", "DATABASE_"))}
+    env["DATABASE_URL"] = f"postgres://{app_role['role']}:{app_role['password']}@{database}"
+    log = tmp_path / "gunicorn.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "dermplatform.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+        def up():
+            try:
+                return browser.open(f"{base}/healthz", timeout=5).status == 200
+            except OSError:
+                return False
+
+        assert wait_for(up, 60), log.read_text()[-4000:]
+
+        def post(path, fields):
+            form = browser.open(base + path, timeout=30).read().decode()
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+            body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+            return browser.open(urllib.request.Request(base + path, data=body, headers={"Referer": base + path}), timeout=30)
+
+        signed_in = post("/accounts/login/", {"username": "role-desk", "password": PASSWORD})
+        assert signed_in.url.rstrip("/") != f"{base}/accounts/login", log.read_text()[-4000:]
+        registered = post("/patients/new/", {
+            "medical_record_number": "ROLE-3", "first_name": "Ada", "last_name": "Byron",
+            "date_of_birth": "1970-05-17", "sex": "female",
+        })
+        assert registered.status == 200 and "/patients/" in registered.url, log.read_text()[-4000:]
+        assert browser.open(f"{base}/patients/", timeout=30).status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    patient = Patient.objects.get(medical_record_number="ROLE-3")
+    actions = set(AuditEvent.objects.filter(actor=staff).values_list("action", flat=True))
+    assert {Action.SIGN_IN, Action.PATIENT_CREATE, Action.PATIENT_LIST} <= actions
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pgh_label, pgh_context->>'user' FROM patients_patientevent WHERE pgh_obj_id = %s", [patient.pk])
+        assert cursor.fetchall() == [("insert", str(staff.pk))]
