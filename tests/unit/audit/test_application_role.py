@@ -20,7 +20,7 @@ import psycopg2.errors
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.db.models.sql import InsertQuery
 from django.urls import reverse
 
@@ -44,7 +44,8 @@ def app_role(django_db_setup, django_db_blocker):
         settings = connection.settings_dict
         role = f"{settings['NAME']}_app"[:63]
         password = secrets.token_urlsafe(16)
-        call_command("db_roles", role=role, password=password)
+        with override_settings(DERM_DATABASE_OWNER=None):  # postgres owns the test database, whatever the shell says
+            call_command("db_roles", role=role, password=password)
         return {
             "role": role, "password": password, "dbname": settings["NAME"],
             "host": settings["HOST"] or "127.0.0.1", "port": settings["PORT"] or 5432,
@@ -183,7 +184,7 @@ def test_running_the_command_again_takes_back_what_was_added(app_role, app_curso
         cursor.execute(f'GRANT pg_write_all_data TO "{app_role["role"]}"')  # UPDATE and DELETE on every table
         cursor.execute(f'GRANT SET ON PARAMETER session_replication_role TO "{app_role["role"]}"')
     owner.close()
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), override_settings(DERM_DATABASE_OWNER=None):
         call_command("db_roles", role=app_role["role"], password=app_role["password"])
         call_command("db_roles", role=app_role["role"], password=app_role["password"])  # and again: idempotent
     cursor = app_cursor
