@@ -14,6 +14,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import urllib.parse
 
 import pytest
 from axes.models import AccessAttempt
@@ -81,8 +82,12 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DERM_"))}
     app_env = dict(
         env, DATABASE_URL=database_url, DJANGO_PRODUCTION="1", DJANGO_SECRET_KEY=SECRET_KEY,
-        DJANGO_ALLOWED_HOSTS="localhost", DERM_TRUSTED_PROXIES=PROXY,
+        DJANGO_ALLOWED_HOSTS="localhost", DERM_TRUSTED_PROXIES=PROXY, DJANGO_STATIC_ROOT=str(tmp_path / "static"),
     )
+    # Production serves the hashed static files of collectstatic's manifest: the sign-in page needs them.
+    collected = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=app_env,
+                               capture_output=True, text=True, timeout=300)
+    assert collected.returncode == 0, collected.stdout + collected.stderr
     proxy_env = dict(
         env, HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
         DERM_SITE_ADDRESS="localhost", DERM_UPSTREAM=f"{PROXY}:{app_port}",
@@ -158,6 +163,39 @@ def test_https_reaches_the_app_and_the_audit_names_the_real_client(stack, settin
     failed = AuditEvent.objects.get(action=Action.SIGN_IN_FAILED)
     assert failed.client_address == CLIENT
     assert AccessAttempt.objects.get().ip_address == CLIENT
+
+
+def _cookies(headers_list) -> dict:
+    return dict(value.split(";", 1)[0].split("=", 1) for name, value in headers_list if name.lower() == "set-cookie")
+
+
+def test_a_browser_signs_in_through_the_proxy(stack, settings):
+    # The page's CSRF checks (origin, referer) and secure cookies hold with production settings behind the proxy.
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    StaffFactory(username="front-desk")
+    origin = f"https://localhost:{stack.https}"
+
+    conn = stack.connect()
+    conn.request("GET", "/accounts/login/")
+    page = conn.getresponse()
+    set_cookies = [value for name, value in page.getheaders() if name.lower() == "set-cookie"]
+    page.read()
+    assert page.status == 200, stack.log()
+    assert all("Secure" in cookie for cookie in set_cookies)
+    csrf = _cookies(page.getheaders())["csrftoken"]
+
+    form = urllib.parse.urlencode({"username": "front-desk", "password": PASSWORD, "csrfmiddlewaretoken": csrf})
+    conn = stack.connect()
+    conn.request("POST", "/accounts/login/", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}",
+        "Origin": origin, "Referer": f"{origin}/accounts/login/", "X-Forwarded-For": SPOOFED,
+    })
+    signed_in = conn.getresponse()
+    signed_in.read()
+    assert signed_in.status == 302, stack.log()
+    session = [v for n, v in signed_in.getheaders() if n.lower() == "set-cookie" and v.startswith("sessionid=")]
+    assert session and "Secure" in session[0] and "HttpOnly" in session[0]
+    assert AuditEvent.objects.get(action=Action.SIGN_IN).client_address == CLIENT
 
 
 def test_plain_http_is_redirected_to_https(stack):
