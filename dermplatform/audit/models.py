@@ -54,6 +54,7 @@ class Action(models.TextChoices):
     CLAIM_TAKE = "claim.take", "Claimed case for review"
     CLAIM_TAKE_OVER = "claim.take_over", "Took over a colleague's claim"
     CLAIM_RELEASE = "claim.release", "Released claim"
+    WARNING_CHECK = "warning.check", "Marked an image warning checked"
     WORKLIST_VIEW = "worklist.view", "Viewed the worklist"
     WORKLIST_EXPORT = "worklist.csv", "Exported the worklist (CSV)"
     WORKLIST_DONE = "worklist.done", "Marked a worklist item done"

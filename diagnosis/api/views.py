@@ -19,6 +19,7 @@ from diagnosis import claims, queue, selectors, services
 from diagnosis.models import ManagementPlan, Review, ReviewDecision
 from diagnosis.models.histology import HISTOLOGY_DIAGNOSES
 from diagnosis.models.review import DIAGNOSES
+from diagnosis.stale_review import ReviewStale
 from patients import selectors as patient_selectors
 from patients.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi, validated_query
 from patients.models import BodySite, Case, CaseStatus
@@ -38,13 +39,28 @@ class ClaimConflict(exceptions.APIException):
     default_code = "claimed"
 
 
+class StaleReviewConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "stale"
+
+
 class ClaimConflictMixin:
-    """A colleague's claim on the case (claims.ClaimHeld) answers 409 with their claim, not a plain 400."""
+    """A colleague's claim on the case (claims.ClaimHeld) answers 409 with their claim, not a plain 400; a review
+    recorded after the client read the case (stale_review.ReviewStale) 409 with that review."""
 
     def handle_exception(self, exc):
         if isinstance(exc, claims.ClaimHeld):
             claim = ReviewClaimSerializer(exc.claim, context={"request": self.request}).data
             exc = ClaimConflict({"errors": exc.messages, "claim": claim})
+        elif isinstance(exc, ReviewStale):
+            # The review recorded meanwhile, numbered as the history numbers it, and the version to send next.
+            current = [r for r in _review_history(case=exc.case, user=self.request.user) if r.is_current]
+            stale = StaleReviewConflict()
+            stale.detail = {  # as is: APIException would turn the numbers into strings
+                "errors": exc.messages, "review_version": exc.version,
+                "review": ReviewSerializer(current[0]).data if current else None,
+            }
+            exc = stale
         return super().handle_exception(exc)
 
 
@@ -224,6 +240,15 @@ class CaseReviewsApi(ClaimConflictMixin, ClinicalApi):
             ),
         )
         notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+        review_version = serializers.IntegerField(
+            required=False, allow_null=True, default=None, min_value=0,
+            help_text=(
+                "The case's review version you read: the number of its review in force (0 when it had none), as "
+                "the review history numbers it. A review recorded since is answered 409 (with that review and the "
+                "version now) instead of being replaced unseen. Omitted: not checked (the new review supersedes "
+                "whatever is in force)."
+            ),
+        )
 
         class Meta:
             ref_name = "ReviewCreateInput"
@@ -245,7 +270,8 @@ class CaseReviewsApi(ClaimConflictMixin, ClinicalApi):
     @extend_schema(
         operation_id="cases_reviews_create",
         request=InputSerializer,
-        responses={201: ReviewSerializer, 409: OpenApiResponse(description="A colleague holds the case's claim.")},
+        responses={201: ReviewSerializer, 409: OpenApiResponse(
+            description="A colleague holds the case's claim, or a review was recorded after the review_version sent.")},
         description=(
             "Confirm the AI's diagnosis or override it. Dermatologists of the case's clinic only; "
             "the case must have an AI result (awaiting review, or reviewed: the new review supersedes the last). "
