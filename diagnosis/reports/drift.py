@@ -33,6 +33,8 @@ IN_RANGE, HIGH, LOW, TOO_FEW, NO_REFERENCE = "in_range", "high", "low", "too_few
 TOO_FEW_TEXT = "too few images to judge"
 NO_REFERENCE_TEXT = "no reference in this model's card"
 
+LABELS = {"not_assessable": "Not assessable", "mel_flag": "Melanoma flag", "malignant_flag": "Malignancy flag",
+          "mean_p_mel": "Mean P(melanoma)"}
 # signal -> (what it measures, in words; the question a high value asks; the question a low value asks)
 SIGNALS = {
     "not_assessable": (
@@ -87,6 +89,11 @@ class SignalCheck:
     @property
     def out_of_range(self) -> bool:
         return self.status in (HIGH, LOW)
+
+    @property
+    def label(self) -> str:
+        """The signal's column heading (a phone shows each week as a card with these labels)."""
+        return LABELS[self.signal]
 
     @property
     def is_rate(self) -> bool:
