@@ -5,7 +5,8 @@ application (DATABASE_URL) reads and writes through its grants alone. On the app
 and every value-history event table) it may only SELECT and INSERT: UPDATE, DELETE and TRUNCATE are refused by
 privilege, before any trigger; and as it owns no table and is not a superuser, it can neither disable a trigger
 (ALTER TABLE ... DISABLE TRIGGER needs ownership) nor switch triggers off with session_replication_role (superuser
-only). The triggers stay as a second line (they also hold for the owner, TRUNCATE aside).
+only), nor create anything (no CREATE in the schema, no temporary tables), nor skip the history's triggers with
+pgtrigger's session switch. The triggers stay as a second line (they also hold for the owner, TRUNCATE aside).
 
 `manage.py db_roles` applies all of it; it runs after every migrate (`db_roles --migrate` does both, as the owner),
 so the grants follow new tables. Until it has run, a table created by a later migration gives the application
@@ -135,23 +136,24 @@ def app_role_secure(connection, *, role: str, password: str | None = None) -> No
         run("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}", schema, role)
 
         # What the owner creates later (before the next run) starts read-and-insert only: fail closed.
-        run("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} REVOKE ALL ON TABLES FROM {}", owner, schema, role)
-        run("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT, INSERT ON TABLES TO {}", owner, schema, role)
-        run("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} REVOKE ALL ON SEQUENCES FROM {}", owner, schema, role)
-        run("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT USAGE, SELECT ON SEQUENCES TO {}", owner, schema, role)
+        defaults = "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
+        run(defaults + "REVOKE ALL ON TABLES FROM {}", owner, schema, role)
+        run(defaults + "GRANT SELECT, INSERT ON TABLES TO {}", owner, schema, role)
+        run(defaults + "REVOKE ALL ON SEQUENCES FROM {}", owner, schema, role)
+        run(defaults + "GRANT USAGE, SELECT ON SEQUENCES TO {}", owner, schema, role)
 
-        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [f"{pgtrigger.features.schema()}._pgtrigger_should_ignore(name)"])
+        ignore_function = (pgtrigger.features.schema(), "_pgtrigger_should_ignore")
+        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", ['"%s"."%s"(name)' % ignore_function])
         if cursor.fetchone()[0]:
             cursor.execute(sql.SQL(_PGTRIGGER_IGNORE).format(
-                function=sql.SQL(".").join([sql.Identifier(pgtrigger.features.schema()), sql.Identifier("_pgtrigger_should_ignore")]),
-                owner=sql.Literal(owner),
+                function=sql.Identifier(*ignore_function), owner=sql.Literal(owner)
             ))
 
         # PostgreSQL 15+: a superuser-only setting can be granted to a role (GRANT SET ON PARAMETER); take any back.
         if connection.pg_version >= 150000:
             cursor.execute(
-                "SELECT a.parname FROM pg_parameter_acl a, aclexplode(a.paracl) x JOIN pg_roles r ON r.oid = x.grantee "
-                "WHERE r.rolname = %s", [role],
+                "SELECT a.parname FROM pg_parameter_acl a, aclexplode(a.paracl) x "
+                "JOIN pg_roles r ON r.oid = x.grantee WHERE r.rolname = %s", [role],
             )
             for (parameter,) in cursor.fetchall():
                 name = sql.SQL(".").join(sql.Identifier(part) for part in parameter.split("."))
