@@ -1,8 +1,11 @@
 """The staff's "needs attention" list: what of their clinic's cases asks for them now.
 
 - Cases the AI failed on (entirely, or on some images of a case waiting for review): staff can ask it again.
-- Reviews recorded since the user's last visit to the list (the first visit shows the last 7 days).
-Reads scoped by visible_to(); the visit itself is remembered (AttentionSeen) as the page is shown.
+- Reviews recorded since the user last marked them seen (the first visit shows the last 7 days). They stay,
+  refresh after refresh, until the user presses "Mark these as seen" (AttentionSeen then moves to the newest
+  review shown, so one recorded while the page was open stays news); none older than REVIEWED_KEPT (30 days)
+  is shown, so a list nobody clears does not grow for ever.
+Reads scoped by visible_to().
 """
 
 from datetime import timedelta
@@ -15,6 +18,7 @@ from patients.models import Case, CaseStatus
 from .models import AttentionSeen, Review
 
 FIRST_VISIT_LOOKBACK = timedelta(days=7)
+REVIEWED_KEPT = timedelta(days=30)
 LIMIT = 100  # a list to act on, not an archive: the oldest beyond this wait for the next visit
 
 
@@ -28,8 +32,11 @@ def cases_ai_failed(*, user):
 
 
 def last_visit(*, user):
+    """Where "reviewed since your last visit" starts: the newest review the user marked seen, never more than
+    REVIEWED_KEPT ago (the first visit: FIRST_VISIT_LOOKBACK)."""
+    now = timezone.now()
     seen = AttentionSeen.objects.filter(user=user).values_list("seen_at", flat=True).first()
-    return seen or timezone.now() - FIRST_VISIT_LOOKBACK
+    return max(seen or now - FIRST_VISIT_LOOKBACK, now - REVIEWED_KEPT)
 
 
 def reviews_since(*, user, since):
@@ -40,6 +47,10 @@ def reviews_since(*, user, since):
     )
 
 
-def visit_record(*, user) -> None:
-    """Remember this visit: the next one shows what was reviewed after it."""
-    AttentionSeen.objects.update_or_create(user=user, defaults={"seen_at": timezone.now()})
+def reviews_mark_seen(*, user, up_to) -> None:
+    """The user has seen the reviews shown up to `up_to` (the newest one's time): later ones stay news. Never
+    moves back, and never past now."""
+    up_to = min(up_to, timezone.now())
+    seen = AttentionSeen.objects.filter(user=user).values_list("seen_at", flat=True).first()
+    if seen is None or up_to > seen:
+        AttentionSeen.objects.update_or_create(user=user, defaults={"seen_at": up_to})

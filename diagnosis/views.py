@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -204,6 +205,16 @@ def needs_attention(request):
         "reviews": list(attention.reviews_since(user=request.user, since=since)),
         "since": since,
     }
-    response = render(request, "diagnosis/needs_attention.html", context)
-    attention.visit_record(user=request.user)
-    return response
+    # Looking is not dismissing: the reviews stay until the user marks them seen (attention_mark_seen).
+    return render(request, "diagnosis/needs_attention.html", context)
+
+
+@require_POST
+@role_required(Role.STAFF)
+def attention_mark_seen(request):
+    """"Mark these as seen": the reviews shown, up to the newest one's time, leave the list."""
+    up_to = parse_datetime(request.POST.get("up_to", ""))
+    if up_to is not None:
+        attention.reviews_mark_seen(user=request.user, up_to=up_to)
+        messages.success(request, "Marked as seen.")
+    return redirect("attention:list")

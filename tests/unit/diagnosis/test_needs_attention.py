@@ -58,15 +58,31 @@ def test_ai_failures_and_reviews_since_the_last_visit(client, staff, dermatologi
     assert [c.pk for c in first.context["failed"]] == [failed.pk, partly.pk]
     assert theirs.patient.medical_record_number not in first.content.decode()
     assert first.context["reviews"] == []  # a first visit looks back 7 days: the 8-day-old review is not news
-    seen = AttentionSeen.objects.get(user=staff).seen_at
 
     review = services.review_submit(case=partly, reviewer=dermatologist, decision="override", diagnosis="nv",
                                     plan="follow_up", follow_up_months=3, downgrade_reason="Benign on dermoscopy")
     second = client.get(reverse("attention:list"))
     assert [r.pk for r in second.context["reviews"]] == [review.pk]
-    assert second.context["since"] == seen
     assert "Follow-up in 3 months" in second.content.decode()
-    assert client.get(reverse("attention:list")).context["reviews"] == []  # seen now
+    # Looking is not dismissing: it stays, refresh after refresh, until marked seen.
+    assert [r.pk for r in client.get(reverse("attention:list")).context["reviews"]] == [review.pk]
+    up_to = second.context["reviews"][0].created_at.isoformat()
+    # A review recorded while the page was open stays news after "Mark these as seen".
+    later = services.review_submit(case=fine, reviewer=dermatologist, decision="confirm", plan="excision")
+    assert client.post(reverse("attention:seen"), {"up_to": up_to}).status_code == 302
+    assert [r.pk for r in client.get(reverse("attention:list")).context["reviews"]] == [later.pk]
+    assert AttentionSeen.objects.get(user=staff).seen_at == review.created_at
+
+
+def test_reviews_not_marked_seen_leave_after_30_days(client, staff, dermatologist, capture):
+    case = _case(staff, capture, status=CaseStatus.AWAITING_REVIEW)
+    review = services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision")
+    AttentionSeen.objects.create(user=staff, seen_at=timezone.now() - timedelta(days=40))
+    client.force_login(staff)
+    Review.objects.filter(pk=review.pk).update(created_at=timezone.now() - timedelta(days=29))
+    assert [r.pk for r in client.get(reverse("attention:list")).context["reviews"]] == [review.pk]
+    Review.objects.filter(pk=review.pk).update(created_at=timezone.now() - timedelta(days=31))
+    assert client.get(reverse("attention:list")).context["reviews"] == []
 
 
 @pytest.mark.parametrize(("who", "status"), [("dermatologist", 403), ("admin_user", 403), ("outsider_staff", 200)])
