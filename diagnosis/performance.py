@@ -16,11 +16,12 @@ from django.utils import timezone
 
 from .discordance import histology_discordance
 from .models.histology import HISTOLOGY_DIAGNOSES
-from .models.review import DIAGNOSES
+from .models.review import DIAGNOSES, MALIGNANT
 from .reports.case_facts import case_facts
 
 CLASSES = [code for code, _ in DIAGNOSES]
 HISTOLOGY_CLASSES = [code for code, _ in HISTOLOGY_DIAGNOSES]
+KNOWN_HISTOLOGY = frozenset(CLASSES)  # the seven classes: "other" cannot be called benign or malignant
 HEAT_LEVELS = 5  # confusion-matrix cells are shaded heat-0 (none) to heat-5 (the whole row)
 
 
@@ -53,14 +54,14 @@ class Proportion:
 
 
 @dataclass
-class MelanomaFlag:
-    """The melanoma flag against histology: sensitivity on histological melanomas, specificity on the rest."""
+class Detection:
+    """A yes/no call held against histology: sensitivity on the histological positives, specificity on the rest."""
 
     sensitivity: Proportion = field(default_factory=Proportion)
     specificity: Proportion = field(default_factory=Proportion)
 
-    def add(self, *, melanoma: bool, flagged: bool) -> None:
-        (self.sensitivity.add(flagged) if melanoma else self.specificity.add(not flagged))
+    def add(self, *, positive: bool, called: bool) -> None:
+        (self.sensitivity.add(called) if positive else self.specificity.add(not called))
 
 
 @dataclass
@@ -69,7 +70,7 @@ class Period:
 
     month: str
     agreement: Proportion = field(default_factory=Proportion)
-    mel_flag: MelanomaFlag = field(default_factory=MelanomaFlag)
+    mel_flag: Detection = field(default_factory=Detection)
 
 
 @dataclass
@@ -110,7 +111,12 @@ class VersionPerformance:
     with_histology: int = 0  # reviewed cases with histology in force
     discordant: int = 0  # of those, histology contradicting the decision (diagnosis.discordance)
     agreement: Proportion = field(default_factory=Proportion)
-    mel_flag: MelanomaFlag = field(default_factory=MelanomaFlag)
+    mel_flag: Detection = field(default_factory=Detection)
+    # Beside the melanoma flag, on the same cases: the malignancy flag (akiec, bcc, mel), and the dermatologists'
+    # own decisions in force (melanoma; any malignant class): how the AI compares with the people it assists.
+    malignant_flag: Detection = field(default_factory=Detection)
+    dermatologist_mel: Detection = field(default_factory=Detection)
+    dermatologist_malignant: Detection = field(default_factory=Detection)
     # per class: agreement on the cases the dermatologist gave that diagnosis; flag rate by histological class
     agreement_by_class: dict = field(default_factory=lambda: defaultdict(Proportion))
     flagged_by_histology: dict = field(default_factory=lambda: defaultdict(Proportion))
@@ -153,6 +159,11 @@ def performance_by_version(cases) -> list[VersionPerformance]:
                     figures.discordant += histology_discordance(
                         histology=histology.diagnosis, diagnosis=review.diagnosis, plan=review.plan
                     ) is not None
+                    figures.dermatologist_mel.add(positive=histology.diagnosis == "mel", called=review.diagnosis == "mel")
+                    if histology.diagnosis in KNOWN_HISTOLOGY:
+                        figures.dermatologist_malignant.add(
+                            positive=histology.diagnosis in MALIGNANT, called=review.diagnosis in MALIGNANT
+                        )
             if review is not None and ai is not None:
                 agreed = review.diagnosis == ai
                 figures.agreement.add(agreed)
@@ -165,7 +176,11 @@ def performance_by_version(cases) -> list[VersionPerformance]:
                 flagged = summary["flags"]["mel"]
                 if flagged is not None:
                     melanoma = histology.diagnosis == "mel"
-                    figures.mel_flag.add(melanoma=melanoma, flagged=flagged)
-                    period.mel_flag.add(melanoma=melanoma, flagged=flagged)
+                    figures.mel_flag.add(positive=melanoma, called=flagged)
+                    period.mel_flag.add(positive=melanoma, called=flagged)
                     figures.flagged_by_histology[histology.diagnosis].add(flagged)
+                malignant_flagged = summary["flags"].get("malignant")
+                # "Other" histology may or may not be malignant: left out of the malignancy figures.
+                if malignant_flagged is not None and histology.diagnosis in KNOWN_HISTOLOGY:
+                    figures.malignant_flag.add(positive=histology.diagnosis in MALIGNANT, called=malignant_flagged)
     return sorted(results.values(), key=lambda figures: figures.version.registered_at, reverse=True)

@@ -28,6 +28,14 @@ class MelanomaFlagSerializer(serializers.Serializer):
         ref_name = "MelanomaFlagPerformance"
 
 
+class DetectionSerializer(serializers.Serializer):
+    sensitivity = ProportionSerializer(help_text="Histological positives the call was made on.")
+    specificity = ProportionSerializer(help_text="Histological negatives the call was not made on.")
+
+    class Meta:
+        ref_name = "DetectionPerformance"
+
+
 class ClassPerformanceSerializer(serializers.Serializer):
     diagnosis = serializers.CharField(source="code", help_text="Class code (akiec, bcc, bkl, df, mel, nv, vasc).")
     agreement = ProportionSerializer(help_text="The AI's most likely class on the cases the dermatologist gave this diagnosis.")
@@ -71,6 +79,15 @@ class VersionPerformanceSerializer(serializers.Serializer):
     )
     agreement = ProportionSerializer(help_text="Its most likely class against the dermatologist's decision in force.")
     mel_flag = MelanomaFlagSerializer(help_text="Its melanoma flag against histology.")
+    malignant_flag = DetectionSerializer(
+        help_text="Its malignancy flag against histology: akiec, bcc or mel positive; 'other' histology left out."
+    )
+    dermatologist_mel = DetectionSerializer(
+        help_text="The dermatologists' decisions in force (melanoma or not) against histology, on the same cases."
+    )
+    dermatologist_malignant = DetectionSerializer(
+        help_text="The dermatologists' decisions in force (a malignant class or not) against histology; 'other' left out."
+    )
     classes = ClassPerformanceSerializer(many=True)
     months = PeriodSerializer(source="periods", many=True)
     versus_dermatologist = ConfusionMatrixSerializer()

@@ -204,3 +204,58 @@ def test_queries_do_not_grow_with_the_cases(client, staff, dermatologist, django
         clinical_world(staff=staff, dermatologist=dermatologist, capture_on_commit=django_capture_on_commit_callbacks)
     assert queries() == one
     assert client.get(URL).context["figures"][0].cases == 5
+
+
+def _decide(case, derm, diagnosis):
+    """Override with `diagnosis`; a reason only where the rules ask for one (a flagged or malignant opinion
+    turned benign)."""
+    from django.core.exceptions import ValidationError
+
+    plan = "excision" if diagnosis in ("mel", "bcc", "akiec") else "reassure"
+    decide = dict(case=case, reviewer=derm, decision="override", diagnosis=diagnosis, plan=plan)
+    try:
+        return services.review_submit(**decide)
+    except ValidationError as error:
+        assert "downgrade_reason" in error.message_dict, error
+        return services.review_submit(**decide, downgrade_reason="Dermoscopy reviewed in clinic: benign pattern.")
+
+
+def test_the_dermatologists_and_the_malignancy_flag_beside_the_melanoma_flag(
+    client, staff, dermatologist, model_variant, django_capture_on_commit_callbacks
+):
+    """Hand-counted:
+
+    | case | AI flags (mel, malignant) | decision | histology | dermatologist mel | dermatologist malignant | malignant flag |
+    | 1    | yes, yes                  | mel      | mel       | TP                | TP                      | TP             |
+    | 2    | yes, yes                  | nv       | bcc       | TN                | FN                      | TP             |
+    | 3    | no, no                    | bcc      | mel       | FN                | TP                      | FN             |
+    | 4    | no, no                    | nv       | nv        | TN                | TN                      | TN             |
+    | 5    | no, no                    | mel      | other     | FP                | left out                | left out       |
+    """
+    capture = django_capture_on_commit_callbacks
+    cases = [_open_case(staff, seed, capture) for seed in range(11, 16)]
+    model_variant(mel=0.0, malignant=0.0)
+    _classify(cases[:2])
+    model_variant(mel=1.01, malignant=1.01)
+    _classify(cases[2:])
+    for case, decided, found in zip(cases, ["mel", "nv", "bcc", "nv", "mel"], ["mel", "bcc", "mel", "nv", "other"]):
+        _decide(case, dermatologist, decided)
+        _histology(case, staff, found)
+    client.force_login(dermatologist)
+    response = client.get(URL)
+    [figures] = response.context["figures"]
+
+    def pair(detection):
+        return (detection.sensitivity.hits, detection.sensitivity.total,
+                detection.specificity.hits, detection.specificity.total)
+
+    assert pair(figures.dermatologist_mel) == (1, 2, 2, 3)
+    assert pair(figures.dermatologist_malignant) == (2, 3, 1, 1)
+    assert pair(figures.malignant_flag) == (2, 3, 1, 1)
+    assert pair(figures.mel_flag) == (1, 2, 2, 3)  # case 2's flag on bcc histology is a false melanoma alarm
+    page = response.content.decode()
+    assert 'data-call="dermatologist-malignant"' in page and "2 / 3 (66.7%" in page
+
+    api = client.get("/api/reports/performance/").json()["versions"][0]
+    assert api["dermatologist_mel"]["sensitivity"]["hits"] == 1
+    assert api["malignant_flag"]["specificity"] == {**api["malignant_flag"]["specificity"], "hits": 1, "total": 1}
