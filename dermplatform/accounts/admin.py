@@ -1,5 +1,6 @@
 from axes.admin import AccessAttemptAdmin as BaseAccessAttemptAdmin
 from axes.models import AccessAttempt
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils import timezone
@@ -125,3 +126,15 @@ class _DeviceAdmin(NoAddOrChangeAdmin):
 for _model in (TOTPDevice, StaticDevice):
     admin.site.unregister(_model)
     admin.site.register(_model, _DeviceAdmin)
+
+
+# Human labels for the third-party models above, in place of "Knox: Auth tokens" or "Otp_Totp: TOTP devices".
+# Set on _meta only: migrations read Meta's original attributes, so none of these packages' models changes.
+def _label(app_label: str, app_name: str, model, singular: str, plural: str) -> None:
+    apps.get_app_config(app_label).verbose_name = app_name
+    model._meta.verbose_name, model._meta.verbose_name_plural = singular, plural
+
+
+_label("knox", "API tokens", AuthToken, "API token", "API tokens")
+_label("otp_totp", "Two-factor sign-in: authenticator apps", TOTPDevice, "authenticator app", "authenticator apps")
+_label("otp_static", "Two-factor sign-in: recovery codes", StaticDevice, "recovery code set", "recovery code sets")

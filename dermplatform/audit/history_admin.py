@@ -11,6 +11,7 @@ import uuid
 
 import pghistory.core
 from django.contrib import admin
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import BigIntegerField, JSONField, OuterRef, Q, Subquery
 from django.db.models.fields.json import KT, KeyTextTransform
@@ -64,13 +65,20 @@ def _tracked_model(event_model):
     return event_model._meta.get_field("pgh_obj").related_model
 
 
+class _WhenFilter(admin.DateFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "date"
+
+
 class HistoryAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
     """Every list and row shown is audited (admin.value_history): the record when the list is one record's
     history (its id or public id searched, as the record's "Value history" link does) or the row's; any other
     search only as a keyed hash (AuditedReadsAdmin)."""
 
-    list_display = ["pgh_created_at", "pgh_label", "record", "changes", "by", "request"]
-    list_filter = [_LabelFilter, _UserFilter, ("pgh_created_at", admin.DateFieldListFilter)]
+    # Human column and filter names in place of pghistory's field names ("Pgh created at", "Pgh label").
+    list_display = ["when", "change_kind", "record", "changes", "by", "request"]
+    list_filter = [_LabelFilter, _UserFilter, ("pgh_created_at", _WhenFilter)]
     search_fields = ["pgh_obj_id"]  # shows the box; get_search_results reads it exactly
     search_help_text = "A record's database id or public id, or a request id (as in the audit trail)."
     ordering = ["-pgh_id"]
@@ -139,10 +147,25 @@ class HistoryAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
                                                                                 extra_context))
 
     def get_fields(self, request, obj=None):
-        return ["pgh_created_at", "pgh_label", "changes", "by", "request", "pgh_obj", *_tracked_columns(self.model)]
+        return ["when", "change_kind", "changes", "by", "request", "record_name", *_tracked_columns(self.model)]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
+
+    @admin.display(description="when", ordering="pgh_created_at")
+    def when(self, event):
+        return event.pgh_created_at
+
+    @admin.display(description="change", ordering="pgh_label")
+    def change_kind(self, event):
+        return LABELS.get(event.pgh_label, event.pgh_label)
+
+    @admin.display(description="record")
+    def record_name(self, event):
+        try:
+            return str(event.pgh_obj)
+        except ObjectDoesNotExist:
+            return f"#{event.pgh_obj_id} (deleted)"
 
     @admin.display(description="record")
     def record(self, event):
@@ -186,6 +209,14 @@ def _shown(value) -> str:
     return "(empty)" if value in (None, "") else str(value)
 
 
+def _event_str(event) -> str:
+    # "Review #12, updated at 2026-12-03 17:31" rather than "ReviewEvent object (40)".
+    tracked = _tracked_model(type(event))._meta.verbose_name
+    return f"{tracked[:1].upper()}{tracked[1:]} #{event.pgh_obj_id}, {LABELS.get(event.pgh_label, event.pgh_label)} at " \
+           f"{event.pgh_created_at:%Y-%m-%d %H:%M}"
+
+
 def register_all(site) -> None:
     for event_model in pghistory.core.event_models():
+        event_model.__str__ = _event_str
         site.register(event_model, type(f"{event_model.__name__}Admin", (HistoryAdmin,), {}))
