@@ -19,6 +19,16 @@ class ClassificationJob(models.Model):
     failure_reason = models.TextField(blank=True)
     # The "delayed" clock (diagnosis.ai_waiting) runs from the upload, or from here when staff asked again.
     retried_at = models.DateTimeField(null=True, blank=True, help_text="When staff last asked the AI again.")
+    # The worker passing it through the model now (alone or in a batch): another worker's task for it waits until
+    # the claim is released, lapses (after classify_image's hard time limit) or its holder is known to be dead.
+    claimed_by = models.CharField(max_length=200, blank=True, help_text="The worker process classifying it now.")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When that worker claimed it.")
+    batch_pending = models.BooleanField(
+        default=False,
+        help_text="Its last try was a batch pass that did not finish: its next try goes alone, counted by the batch.",
+    )
+    # The "delayed" clock (diagnosis.ai_waiting) runs from the upload, or from here when staff asked again.
+    retried_at = models.DateTimeField(null=True, blank=True, help_text="When staff last asked the AI again.")
 
     def __str__(self) -> str:
         return f"AI job of image {self.image_id}"
