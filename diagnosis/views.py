@@ -35,6 +35,7 @@ def review_queue(request):
         "risk_choices": list(queue.RISK_BANDS),
         "body_sites": BodySite.choices,
         "tab": "queue",
+        "contradicted": attention.decisions_contradicted(user=request.user),
     }
     return render(request, "diagnosis/queue.html", context)
 

@@ -74,3 +74,26 @@ def test_counted_on_the_performance_page(classified_case, staff, dermatologist, 
     [figures] = response.context["figures"]
     assert (figures.discordant, figures.with_histology) == (1, 1)
     assert 'data-testid="perf-discordant">1 of 1 reviewed case with histology' in response.content.decode()
+
+
+def test_the_reviewing_dermatologist_hears_of_it_on_their_queue(classified_case, staff, dermatologist, client):
+    from tests.factories import DermatologistFactory
+
+    colleague = DermatologistFactory(clinic=dermatologist.clinic)
+    review = _decide(classified_case, dermatologist, "nv", "reassure")
+    queue_url = reverse("diagnosis:queue")
+    client.force_login(dermatologist)
+    assert 'data-testid="decisions-contradicted"' not in client.get(queue_url).content.decode()
+
+    _histology(classified_case, staff, "mel")
+    page = client.get(queue_url).content.decode()
+    assert 'data-testid="decisions-contradicted"' in page and f'data-case="{classified_case.public_id}"' in page
+    assert reverse("diagnosis:case_review", args=[classified_case.public_id]) in page
+    client.force_login(colleague)  # not their decision: the case pages warn them, their queue does not
+    assert 'data-testid="decisions-contradicted"' not in client.get(queue_url).content.decode()
+
+    # A new decision that agrees with the histology takes it off.
+    Review.objects.create(case=classified_case, reviewer=dermatologist, decision="override", diagnosis="mel",
+                          ai_diagnosis=review.ai_diagnosis, plan="excision", supersedes=review)
+    client.force_login(dermatologist)
+    assert 'data-testid="decisions-contradicted"' not in client.get(queue_url).content.decode()
