@@ -29,6 +29,12 @@ def _require_same_clinic(user, clinic_id):
 DUPLICATE_MRN = {"medical_record_number": "A patient with this medical record number already exists in your clinic."}
 
 
+def _text(value: str) -> str:
+    """Free text as stored: stripped, line breaks as \n. A browser sends a textarea's breaks as \r\n, so without
+    this a note saved unchanged from its form differs from the one the API or the form stored before."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _save_validated(instance, *, exclude=None):
     if isinstance(instance, Patient):
         taken = Patient.objects.filter(clinic_id=instance.clinic_id, medical_record_number=instance.medical_record_number)
@@ -129,7 +135,7 @@ def case_create(
             raise ValidationError({"body_site": "Choose the body site of the new lesion."})
         lesion = Lesion(patient=patient, body_site=body_site, side=side, label=(label or "").strip(), created_by=created_by)
         _save_validated(lesion)
-    case = Case(patient=patient, lesion=lesion, created_by=created_by, body_site=body_site, clinical_notes=clinical_notes.strip())
+    case = Case(patient=patient, lesion=lesion, created_by=created_by, body_site=body_site, clinical_notes=_text(clinical_notes))
     _save_validated(case)
     event_record(action=Action.CASE_CREATE, actor=created_by, obj=case)
     return case
@@ -146,6 +152,8 @@ def case_update(*, case: Case, user, **changes) -> Case:
     for field in changes:
         if field not in CASE_EDITABLE:
             raise ValidationError(f"{field} cannot be changed.")
+    if "clinical_notes" in changes:
+        changes["clinical_notes"] = _text(changes["clinical_notes"])
     changed = changed_field_names(Case.objects.get(pk=case.pk), changes)
     for field, value in changes.items():
         setattr(case, field, value)
