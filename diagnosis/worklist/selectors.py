@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db.models import Exists, Max, Min, OuterRef, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -116,7 +116,9 @@ def _retake(cases) -> list[tuple]:
     latest = Prediction.objects.filter(image=OuterRef("pk")).order_by("-created_at", "-pk")
     newer = LesionImage.objects.filter(case__lesion_id=OuterRef("case__lesion_id"), uploaded_at__gt=OuterRef("uploaded_at"))
     rows = (
+        # Only images the guard ever refused are candidates (a clinic's other images are not read).
         LesionImage.objects.filter(case__in=cases)
+        .filter(Exists(Prediction.objects.filter(image=OuterRef("pk"), assessable=False)))
         .annotate(
             assessable=Subquery(latest.values("assessable")[:1]),
             reason=Subquery(latest.values("not_assessable_reason")[:1]),
@@ -139,9 +141,7 @@ def _planned(cases, today: date) -> list[tuple]:
     """Excisions and biopsies to book, histology outstanding, follow-up visits due: from the decision in force."""
     first_procedure = Review.objects.filter(case=OuterRef("case"), plan__in=PROCEDURES).values("case").annotate(
         first=Min("created_at")).values("first")
-    later_visit = Case.objects.filter(
-        lesion_id=OuterRef("case__lesion_id"), created_at__gt=OuterRef("case__created_at")
-    ).exclude(pk=OuterRef("case_id"))
+    later_visit = Case.objects.filter(lesion_id=OuterRef("case__lesion_id"), created_at__gt=OuterRef("case__created_at"))
     rows = (
         Review.objects.filter(case__in=cases, superseded_by__isnull=True, plan__in=[*PROCEDURES, ManagementPlan.FOLLOW_UP])
         .annotate(
@@ -149,6 +149,8 @@ def _planned(cases, today: date) -> list[tuple]:
             first_planned=Subquery(first_procedure[:1]),
             later_visit=Exists(later_visit),
         )
+        # Settled plans stay in the database: the years of excisions with histology are never read.
+        .filter(Q(plan__in=PROCEDURES, has_histology=False) | Q(plan=ManagementPlan.FOLLOW_UP, later_visit=False))
         .values("id", "case_id", "plan", "follow_up_months", "created_at", "has_histology", "first_planned", "later_visit")
     )
     days = histology_days()
@@ -156,8 +158,6 @@ def _planned(cases, today: date) -> list[tuple]:
     for row in rows:
         plan = ManagementPlan(row["plan"])
         if plan in PROCEDURES:
-            if row["has_histology"]:
-                continue
             found.append((ItemKind.BOOK, row["case_id"], f"plan:{plan.value}", row["created_at"],
                           f"Book the {plan.label.lower()} the dermatologist planned."))
             planned = row["first_planned"] or row["created_at"]
@@ -166,7 +166,7 @@ def _planned(cases, today: date) -> list[tuple]:
                 found.append((ItemKind.HISTOLOGY, row["case_id"], f"planned:{_day(planned):%Y-%m-%d}", planned,
                               f"{plan.label} planned on {_day(planned):%Y-%m-%d}, no histology after {days} days: "
                               "chase the result and enter it.", due))
-        elif row["follow_up_months"] and not row["later_visit"]:
+        elif row["follow_up_months"]:
             due = _day(row["created_at"]) + relativedelta(months=row["follow_up_months"])
             if due - timedelta(days=follow_up_lead_days()) <= today:
                 found.append((ItemKind.FOLLOW_UP, row["case_id"], f"due:{due:%Y-%m-%d}", row["created_at"],
