@@ -10,12 +10,13 @@ from bench import (
     inference_runtime,
     queue_page,
     value_history,
+    worker_memory,
 )
 
 
 def main() -> int:
     for bench in (image_cleaning, inference_batching, inference_runtime, ai_latency, ai_throughput, queue_page,
-                  value_history):
+                  value_history, worker_memory):
         print(f"== {bench.__name__}")
         bench.main()
     return 0
