@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.http import HttpResponsePermanentRedirect
 
 from dermplatform.accounts import two_factor_views
-from dermplatform.accounts.views import home, session_status
+from dermplatform.accounts.views import SignInView, home, session_status
 from dermplatform.health import healthz
 
 @login_not_required
@@ -20,7 +20,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Pages without an icon link (the admin's) make browsers ask for /favicon.ico.
     path("favicon.ico", favicon, name="favicon"),
-    path("accounts/login/", login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path("accounts/login/", login_not_required(SignInView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/session/", session_status, name="session_status"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

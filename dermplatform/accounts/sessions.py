@@ -19,6 +19,8 @@ from dermplatform.audit.services import event_record
 SIGNED_IN_AT = "signed_in_at"
 LAST_ACTIVITY = "last_activity"
 BACKGROUND_HEADER = "HTTP_X_SESSION_ACTIVITY"
+# Why the server ended the session ("idle" or "lifetime"), kept in the fresh session for the sign-in page to say.
+SIGNED_OUT_REASON = "signed_out_reason"
 # Activity is written at most this often: not a session write on every request.
 TOUCH_EVERY_SECONDS = 10
 
@@ -27,12 +29,27 @@ def _now() -> float:
     return time.time()
 
 
+def _ends(session, now: float) -> tuple[float, float]:
+    idle_end = session.get(LAST_ACTIVITY, now) + settings.DERM_SESSION_IDLE_SECONDS
+    absolute_end = session.get(SIGNED_IN_AT, now) + settings.SESSION_COOKIE_AGE
+    return idle_end, absolute_end
+
+
 def seconds_left(session, now: float | None = None) -> int:
     """Seconds before this session ends: by idling (from its last activity) or by its absolute lifetime."""
     now = _now() if now is None else now
-    idle_end = session.get(LAST_ACTIVITY, now) + settings.DERM_SESSION_IDLE_SECONDS
-    absolute_end = session.get(SIGNED_IN_AT, now) + settings.SESSION_COOKIE_AGE
-    return int(min(idle_end, absolute_end) - now)
+    return int(min(_ends(session, now)) - now)
+
+
+def signed_out_message(reason: str | None) -> str:
+    """What the sign-in page tells someone the server signed out, in plain words; empty for any other visit."""
+    if reason == "idle":
+        minutes = max(1, round(settings.DERM_SESSION_IDLE_SECONDS / 60))
+        return f"You were signed out after {minutes} minute{'s' if minutes != 1 else ''} without activity. Sign in again to go on."
+    if reason == "lifetime":
+        hours = max(1, round(settings.SESSION_COOKIE_AGE / 3600))
+        return f"You were signed out {hours} hour{'s' if hours != 1 else ''} after signing in. Sign in again to go on."
+    return ""
 
 
 def session_touch(session, now: float | None = None) -> None:
@@ -52,8 +69,10 @@ class SessionTimeoutMiddleware:
             now = _now()
             if seconds_left(session, now) <= 0:
                 user = request.user if request.user.is_authenticated else None  # read before the flush
+                idle_end, absolute_end = _ends(session, now)
                 # Not logout(): the person did not sign out, and the trail should say which it was.
                 session.flush()
+                session[SIGNED_OUT_REASON] = "idle" if idle_end <= absolute_end else "lifetime"
                 request.user = AnonymousUser()
                 event_record(action=Action.SESSION_EXPIRED, actor=user)
             elif request.META.get(BACKGROUND_HEADER) != "background":

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.views import LoginView
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -17,7 +18,7 @@ from dermplatform.audit.models import Action, Outcome
 from dermplatform.audit.services import event_record
 
 from .hashing_slots import RETRY_AFTER_SECONDS, SignInBusy
-from .sessions import seconds_left
+from .sessions import SIGNED_OUT_REASON, seconds_left, signed_out_message
 from .tokens import AuthToken, token_issue, tokens_revoke
 from .two_factor import code_check, two_factor_required
 
@@ -26,6 +27,18 @@ LOCKED_OUT_MESSAGE = (
     "Too many failed sign-in attempts: sign-in is locked for {minutes} minutes. "
     "An administrator can unlock the account sooner."
 )
+
+
+class SignInView(LoginView):
+    """The sign-in page; after the server ended a session (idle or too old) it says so, once."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.request.method == "GET":
+            context["signed_out_message"] = signed_out_message(self.request.session.pop(SIGNED_OUT_REASON, None))
+        return context
 
 
 def home(request):

@@ -96,6 +96,40 @@ def test_the_idle_limit_comes_from_the_settings(signed_in, clock, settings):
     assert not _is_signed_in(signed_in)
 
 
+def _sign_in_page_after(client, path: str) -> str:
+    response = client.get(path, follow=True)
+    assert response.redirect_chain and response.redirect_chain[-1][0].startswith("/accounts/login/")
+    return response.content.decode()
+
+
+def test_the_sign_in_page_says_an_idle_sign_out_happened_once(signed_in, clock, settings):
+    settings.DERM_SESSION_IDLE_SECONDS = 20 * MINUTE
+    clock.advance(20 * MINUTE + 1)
+    page = _sign_in_page_after(signed_in, "/patients/")
+    assert "You were signed out after 20 minutes without activity." in page
+    assert 'data-testid="signed-out-reason"' in page
+    # Said once: a later visit to the sign-in page, or a first visit by anyone, carries no reason.
+    assert "signed out" not in signed_in.get("/accounts/login/").content.decode()
+    assert "signed out" not in APIClient().get("/accounts/login/").content.decode()
+
+
+def test_the_warning_scripts_own_check_leaves_the_reason_for_the_sign_in_page(signed_in, clock):
+    clock.advance(15 * MINUTE + 1)
+    # session_timeout.js asks in the background, is refused, then opens the sign-in page.
+    assert signed_in.get("/accounts/session/", **BACKGROUND).status_code == 302
+    assert "You were signed out after 15 minutes without activity." in signed_in.get("/accounts/login/").content.decode()
+
+
+def test_a_session_past_its_lifetime_says_so_and_a_sign_out_says_nothing(signed_in, clock, staff):
+    for _ in range(12 * 6):
+        clock.advance(10 * MINUTE)
+        signed_in.get("/patients/")
+    assert "You were signed out 12 hours after signing in." in signed_in.get("/accounts/login/").content.decode()
+    signed_in.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
+    signed_in.post("/accounts/logout/")
+    assert "signed out" not in signed_in.get("/accounts/login/").content.decode()
+
+
 def test_pages_carry_the_warning_script_and_its_data(signed_in):
     page = signed_in.get("/patients/").content.decode()
     assert 'src="/static/js/session_timeout.js"' in page
