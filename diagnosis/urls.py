@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<uuid:public_id>/release/", views.claim_release, name="claim_release"),
     path("cases/<uuid:public_id>/histology/", views.histology_enter, name="histology"),
     path("cases/<uuid:public_id>/retry/", views.retry_classification, name="retry"),
+    path("cases/<uuid:public_id>/warnings/check/", views.warning_check, name="warning_check"),
     path("predictions/<uuid:public_id>/heatmap/", views.heatmap, name="heatmap"),
     path("patients/<uuid:public_id>/access/", patient_access, name="patient_access"),
 ]

@@ -15,7 +15,7 @@ from patients.models import BodySite
 from patients.views.forms_support import attach_errors
 from patients.views.images import IMAGE_READERS, image_response
 
-from . import attention, claims, queue, selectors, services
+from . import attention, case_warnings, claims, queue, selectors, services
 from .forms import HistologyForm, ReviewForm
 from .models.prediction import Flag
 from .stale_review import ReviewStale, review_version
@@ -24,10 +24,13 @@ from .stale_review import ReviewStale, review_version
 @role_required(Role.DERMATOLOGIST)
 def review_queue(request):
     filters = queue.QueueFilters.from_query(request.GET)
+    page = queue.queue_page(user=request.user, filters=filters, cursor=request.GET.get("after", ""), size=queue.PAGE_SIZE)
+    # Each row shows its open warnings (duplicate file, not assessable, AI failed) until someone acts on them.
+    open_warnings = case_warnings.warnings_by_case(case.pk for case in page.object_list)
+    for case in page.object_list:
+        case.open_warnings = open_warnings[case.pk]
     context = {
-        "page": queue.queue_page(
-            user=request.user, filters=filters, cursor=request.GET.get("after", ""), size=queue.PAGE_SIZE
-        ),
+        "page": page,
         "counts": queue.queue_counts(user=request.user, filters=filters),
         "filters": filters,
         "filter_query": urlencode(filters.query()),
@@ -182,6 +185,24 @@ def heatmap(request, public_id):
     if not prediction.heatmap:
         raise Http404("This model gives no heat-map.")
     return image_response(prediction.heatmap, "image/png", f"{prediction.public_id}-heatmap.png")
+
+
+@require_POST
+@role_required(Role.STAFF, Role.DERMATOLOGIST)
+def warning_check(request, public_id):
+    """Mark one image warning of the case checked (audited), then back to the page it was shown on."""
+    case = patient_selectors.case_get(user=request.user, public_id=public_id)
+    try:
+        case_warnings.warning_check(case=case, image_public_id=request.POST.get("image", ""),
+                                    kind=request.POST.get("kind", ""), user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Warning marked checked.")
+    back = request.POST.get("next", "")
+    if back == "review" and request.user.role == Role.DERMATOLOGIST:
+        return redirect("diagnosis:case_review", public_id=case.public_id)
+    return redirect(case)
 
 
 @require_POST

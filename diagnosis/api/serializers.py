@@ -12,6 +12,8 @@ from diagnosis.models.prediction import Flag
 from diagnosis.models.review import DIAGNOSES
 from patients.models import BodySite, Case, CaseStatus
 
+from .case_warnings_api import CaseWarningSerializer
+
 PROBABILITIES_HELP = "Every class of the model with its probability, highest first; they sum to 1."
 
 
@@ -162,6 +164,11 @@ class CaseAiSerializer(serializers.Serializer):
     failed_images = FailedImageSerializer(
         many=True,
         help_text="Images the AI gave up on, with the reason: failure is per image, the others still go to review.",
+    )
+    warnings = CaseWarningSerializer(
+        many=True,
+        help_text="Open warnings about the case's images that concern the decision (also GET .../warnings/): they "
+                  "stay until resolved or marked checked.",
     )
     summary = CaseAiSummarySerializer(
         allow_null=True,

@@ -15,7 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from diagnosis import claims, queue, selectors, services
+from diagnosis import case_warnings, claims, queue, selectors, services
 from diagnosis.models import ManagementPlan, Review, ReviewDecision
 from diagnosis.models.histology import HISTOLOGY_DIAGNOSES
 from diagnosis.models.review import DIAGNOSES
@@ -82,6 +82,7 @@ class CaseAiApi(ClinicalApi):
             "status": case.status,
             "failed_images": selectors.images_failed(case=case),
             "summary": services.case_ai_summary(case),
+            "warnings": case_warnings.case_warnings(case=case),
         }
         return Response(CaseAiSerializer(data, context={"request": request}).data)
 

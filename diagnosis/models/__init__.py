@@ -10,10 +10,11 @@ from .scheduler_heartbeat import SchedulerHeartbeat
 from .triage import CaseTriage
 from .validation_image import ValidationImage
 from .validation_run import ValidationRun
+from .warning_check import WarningCheck, WarningKind
 from ..worklist.models import WorklistMark
 
 __all__ = [
     "AttentionSeen", "CaseTriage", "ClinicThresholds", "ClassificationJob", "Histology", "ModelVersion", "ManagementPlan", "Prediction", "Review", "ReviewClaim", "ReviewDecision",
     "SchedulerHeartbeat",
-    "ValidationImage", "ValidationRun", "WorklistMark",
+    "ValidationImage", "ValidationRun", "WarningCheck", "WarningKind", "WorklistMark",
 ]

@@ -74,6 +74,14 @@ def case_discordance(case):
 
 
 @register.simple_tag
+def case_warnings(case):
+    """The case's open image warnings (diagnosis.case_warnings): duplicate file, not assessable, AI failed."""
+    from diagnosis.case_warnings import case_warnings as warnings
+
+    return warnings(case=case)
+
+
+@register.simple_tag
 def case_histologies(case):
     from diagnosis.selectors import histologies
 
