@@ -316,6 +316,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DiagnosisEnum": "diagnosis.models.review.DIAGNOSES",
         "HistologyDiagnosisEnum": "diagnosis.models.histology.HISTOLOGY_DIAGNOSES",
+        "WorklistItemKindEnum": "diagnosis.worklist.models.ItemKind",
     },
     # Every operation's error answers (400, 401, 403, 404, 409, 422) documented once (dermplatform.api_schema).
     "POSTPROCESSING_HOOKS": [
