@@ -55,7 +55,8 @@ def _pages(world):
         "dermatologist": {"queue": "/review/", "queue-filtered": "/review/?flag=none&risk=low&waiting_days=3",
                           "my-reviews": "/review/mine/", "reviewed": "/review/reviewed/",
                           "review": f"/review/cases/{case.public_id}/", "performance": "/reports/performance/",
-                          "patients": "/patients/", "worklist": "/worklist/", **common},
+                          "patients": "/patients/", "worklist": "/worklist/", "validation": "/validation/",
+                          "access-history": f"/review/patients/{patient.public_id}/access/", **common},
         "admin": {"admin": "/admin/", "performance": "/reports/performance/", "audit": "/admin/audit/auditevent/",
                   "users": "/admin/accounts/user/"},
     }
