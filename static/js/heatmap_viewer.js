@@ -19,6 +19,18 @@ function place(base, overlay, stage) {
   base.style.transform = `translate(-50%, -50%)${rotate ? " rotate(-90deg)" : ""}`;
 }
 
+const toggles = [];
+
+// The H key shows or hides the heat-maps, unless the user is typing in a field.
+document.addEventListener("keydown", (event) => {
+  if (event.key.toLowerCase() !== "h" || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  toggles.filter((toggle) => toggle.isConnected).forEach((toggle) => {
+    toggle.checked = !toggle.checked;
+    toggle.dispatchEvent(new Event("change"));
+  });
+});
+
 function control(labelText, input) {
   const label = document.createElement("label");
   // A checkbox reads after its box, a slider after its name.
@@ -42,8 +54,13 @@ function build(viewer) {
   figure.prepend(stage);
   const zoom = globalThis.zoomPan.attach(stage, content, { label: "Image and heat-map" });
 
-  const toggle = Object.assign(document.createElement("input"), { type: "checkbox", checked: true });
+  // Off where the page asks for it (the review page: the clean image first), on elsewhere.
+  const toggle = Object.assign(document.createElement("input"), {
+    type: "checkbox", checked: viewer.dataset.heatmapDefault !== "off",
+  });
   toggle.dataset.testid = "heatmap-toggle";
+  toggle.setAttribute("aria-keyshortcuts", "H");
+  toggles.push(toggle);
   const opacity = Object.assign(document.createElement("input"), { type: "range", min: 0, max: 100, value: DEFAULT_OPACITY });
   opacity.dataset.testid = "heatmap-opacity";
   opacity.setAttribute("aria-label", "Heat-map opacity");
@@ -56,7 +73,7 @@ function build(viewer) {
   opacity.addEventListener("input", apply);
   const controls = document.createElement("div");
   controls.className = "viewer-controls";
-  controls.append(control("Heat-map", toggle), control("Opacity", opacity), zoom.controls);
+  controls.append(control("Heat-map (H)", toggle), control("Opacity", opacity), zoom.controls);
   figure.append(controls);
   place(base, overlay, stage);
   apply();
