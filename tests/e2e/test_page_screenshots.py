@@ -40,7 +40,23 @@ def world():
     services.histology_record(case=world["case"], user=staff, diagnosis="mel", reported_on=datetime.date(2026, 11, 2),
                               report_reference="LAB-1")
     worklist_world(staff=staff, dermatologist=derm)  # items on the worklist page
+    _waiting_case(staff)  # a row in the review queue (a card on a phone)
     return {**world, "staff": staff, "derm": derm}
+
+
+def _waiting_case(staff):
+    from diagnosis.triage import triage_refresh
+    from patients import services as patient_services
+    from patients.models import Case, CaseStatus
+    from tests.clinical_world import add_prediction
+    from tests.factories import CaseFactory, PatientFactory
+    from tests.images import jpeg_bytes, upload
+
+    case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
+    (image,) = patient_services.images_upload(case=case, files=[upload(jpeg_bytes(seed=31))], uploaded_by=staff)
+    add_prediction(image, mel=0.6)
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.AWAITING_REVIEW)
+    triage_refresh(case_ids=[case.pk])
 
 
 def _pages(world):
