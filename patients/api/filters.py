@@ -22,7 +22,7 @@ class _ArchivedFilterSet(filters.FilterSet):
 
 class PatientFilter(_ArchivedFilterSet):
     search = filters.CharFilter(
-        method="_search", help_text="Exact medical record number, or words of the first or last name."
+        method="_search", help_text="Any part of the medical record number, words of the first or last name, or a date of birth (14/03/1986 or 1986-03-14)."
     )
     # The patient list page's parameter, so that a page's query string works on the API too.
     q = filters.CharFilter(method="_search", help_text="The same as `search` (the patient list page's name for it).")

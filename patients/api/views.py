@@ -170,7 +170,7 @@ class PatientSearchApi(ClinicalListApi):
 
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(
-            max_length=200, allow_blank=True, help_text="Exact medical record number, or words of the first or last name."
+            max_length=200, allow_blank=True, help_text="Any part of the medical record number, words of the first or last name, or a date of birth (14/03/1986 or 1986-03-14)."
         )
         include_archived = serializers.BooleanField(default=False, help_text="Include archived patients.")
 
