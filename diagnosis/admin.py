@@ -9,6 +9,8 @@ from dermplatform.audit.admin_reads import AuditedReadsAdmin
 from dermplatform.audit.services import Action, event_record
 from dermplatform.read_only_admin import ReadOnlyAdmin
 
+from .model_activation import images_waiting_for_ai, model_version_activate
+from .model_version_form import ModelVersionForm, card_figures_html, card_json_html
 from .models import ClassificationJob, ClinicThresholds, ModelVersion, Prediction, Review, ValidationImage, ValidationRun
 from .reports import selectors as report_selectors
 from .reports.drift import ALPHA, MIN_IMAGES, drift_reference
@@ -18,13 +20,53 @@ class ClinicalReadOnlyAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
     """Read only, and every list, search, record and history page audited (AuditedReadsAdmin)."""
 
 
+def percent(value) -> str:
+    """A probability or threshold as the pages show it (e.g. 62.5 %); a dash for none."""
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def _percent_field(name: str, label: str):
+    display = admin.display(description=label, ordering=name)(lambda self, obj: percent(getattr(obj, name)))
+    display.__name__ = f"{name}_percent"
+    return display
+
+
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
     list_display = ["name", "sha256", "is_active", "runtime", "registered_at"]
     list_filter = ["runtime", "is_active"]
-    readonly_fields = ["name", "sha256", "directory", "classes", "card", "runtime", "litert_sha256", "runtime_note",
-                       "registered_at"]
+    # The card as figures; its raw JSON stays one click away. Switching the active version off goes through
+    # ModelVersionForm (diagnosis.model_activation: refused while images wait for the AI, else confirmed first).
+    form = ModelVersionForm
+    readonly_fields = ["name", "sha256", "directory", "classes", "card_figures", "card_json", "runtime",
+                       "litert_sha256", "runtime_note", "registered_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "sha256", "is_active", "confirm_switch_off", "notes", "registered_at"]}),
+        ("Model card", {"fields": ["card_figures"]}),
+        ("Model card (raw JSON)", {"classes": ["collapse"], "fields": ["card_json"]}),
+        ("Files and runtime", {"fields": ["directory", "classes", "runtime", "litert_sha256", "runtime_note"]}),
+    ]
     actions = ["make_active"]
+
+    @admin.display(description="Figures")
+    def card_figures(self, version):
+        return card_figures_html(version)
+
+    @admin.display(description="model.json")
+    def card_json(self, version):
+        return card_json_html(version)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.is_active:
+            return fieldsets
+        # The confirmation belongs to switching the active version off only.
+        first = [name for name in fieldsets[0][1]["fields"] if name != "confirm_switch_off"]
+        return [(None, {"fields": first}), *fieldsets[1:]]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
 
     def has_add_permission(self, request):
         return False  # versions are registered from model folders: manage.py register_model
@@ -65,6 +107,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 **(extra_context or {}),
                 "drift_has_reference": drift_reference(version.card) is not None,
                 "drift_out_of_range": [table for table in tables if table.out_of_range_weeks],
+                # Warned before anyone tries: the active version is the only one.
+                "only_active": version.is_active,
+                "images_waiting": images_waiting_for_ai() if version.is_active else 0,
             }
             if request.method == "GET":
                 event_record(action=Action.PERFORMANCE_VIEW, actor=request.user, status_code=200)
@@ -75,21 +120,36 @@ class ModelVersionAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version.", messages.ERROR)
             return
-        ModelVersion.objects.filter(is_active=True).update(is_active=False)
-        queryset.update(is_active=True)
+        model_version_activate(version=queryset.get(), by=request.user)
         self.message_user(request, "Active model changed; new uploads use it.")
 
 
 @admin.register(Prediction)
 class PredictionAdmin(ClinicalReadOnlyAdmin):
     list_display = [
-        "public_id", "image", "mel_flag", "malignant_flag", "assessable", "top_class", "confidence", "malignancy_risk",
-        "model_version", "created_at",
+        "public_id", "image", "mel_flag", "malignant_flag", "assessable", "top_class", "confidence_percent",
+        "malignancy_risk_percent", "model_version", "created_at",
     ]
     list_filter = ["mel_flag", "malignant_flag", "assessable", "top_class", "model_version"]
-    # The heat-map goes through its access-checked view: the database storage has no URL (and S3's would be public).
-    exclude = ["heatmap"]
-    readonly_fields = ["heatmap_link"]
+    # Probabilities, scores and thresholds as percentages. The heat-map goes through its access-checked view: the
+    # database storage has no URL (and S3's would be public).
+    fields = [
+        "public_id", "image", "model_version", "top_class", "confidence_percent", "probabilities_percent",
+        "malignancy_risk_percent", "mel_score_percent", "mel_flag", "mel_threshold_percent", "malignant_flag",
+        "malignant_threshold_percent", "clinic_thresholds", "operating_point_source", "assessable",
+        "not_assessable_reason", "guard", "metadata_used", "heatmap_link", "duration_ms", "created_at",
+    ]
+    readonly_fields = fields
+    confidence_percent = _percent_field("confidence", "confidence")
+    malignancy_risk_percent = _percent_field("malignancy_risk", "malignancy risk")
+    mel_score_percent = _percent_field("mel_score", "P(melanoma)")
+    mel_threshold_percent = _percent_field("mel_threshold", "melanoma flag threshold")
+    malignant_threshold_percent = _percent_field("malignant_threshold", "malignancy flag threshold")
+
+    @admin.display(description="probabilities")
+    def probabilities_percent(self, prediction):
+        ranked = sorted((prediction.probabilities or {}).items(), key=lambda item: item[1], reverse=True)
+        return ", ".join(f"{name} {percent(p)}" for name, p in ranked)
 
     @admin.display(description="Heat-map")
     def heatmap_link(self, prediction):
@@ -113,8 +173,11 @@ class ClassificationJobAdmin(ClinicalReadOnlyAdmin):
 
 class ValidationImageInline(admin.TabularInline):
     model = ValidationImage
-    fields = ["position", "file_name", "truth", "scored", "assessable", "mel_score", "malignant_score", "error"]
+    fields = ["position", "file_name", "truth", "scored", "assessable", "mel_score_percent", "malignant_score_percent",
+              "error"]
     readonly_fields = fields
+    mel_score_percent = _percent_field("mel_score", "P(melanoma)")
+    malignant_score_percent = _percent_field("malignant_score", "P(akiec + bcc + melanoma)")
     exclude = ["image"]
     extra = 0
     can_delete = False
@@ -137,6 +200,8 @@ class ValidationRunAdmin(ClinicalReadOnlyAdmin):
 
 @admin.register(ClinicThresholds)
 class ClinicThresholdsAdmin(ClinicalReadOnlyAdmin):
-    list_display = ["clinic", "model_version", "kind", "mel_threshold", "malignant_threshold", "decided_by",
-                    "created_at", "run"]
+    list_display = ["clinic", "model_version", "kind", "mel_threshold_percent", "malignant_threshold_percent",
+                    "decided_by", "created_at", "run"]
+    mel_threshold_percent = _percent_field("mel_threshold", "melanoma flag threshold")
+    malignant_threshold_percent = _percent_field("malignant_threshold", "malignancy flag threshold")
     list_filter = ["kind", "clinic"]
