@@ -4,12 +4,14 @@ import io
 import logging
 import time
 from collections.abc import Sequence
+from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image
 
@@ -29,11 +31,14 @@ from .review_rules import Decision, Opinion, diagnosis_recorded, downgrade_of, r
 from .stale_review import review_version_check
 from .models.prediction import FLAG_KEYS, Flag
 from .not_assessable import reason_store
+from .worker_identity import worker_gone
 
 FLAG_CLASSES = {"mel": ("mel",), "malignant": tuple(sorted(MALIGNANT))}
 
 logger = logging.getLogger(__name__)
 AI_WORKER = "ai-worker"  # the audit trail's actor name for what the inference worker writes
+# classify_image's hard time limit: no live worker holds an image's claim longer, so an older claim is a dead one's.
+CLAIM_SECONDS = 60
 
 
 def _case_status_after_image(case: Case, version: ModelVersion) -> None:
@@ -93,12 +98,13 @@ def _picture_open(image: LesionImage) -> Image.Image:
     return picture
 
 
-def image_classify(*, image_id: int, companion_ids: Sequence[int] = ()) -> Prediction | None:
+def image_classify(*, image_id: int, companion_ids: Sequence[int] = (), worker: str = "") -> Prediction | None:
     """Classify a stored image with the active model and record the result (idempotent).
 
     `companion_ids`: images whose first task waits in the queue behind this one. Those that can join (first
-    try, nothing recorded, stored file readable) are classified in the same pass and recorded too (the task then
-    takes their messages out of the queue). The others are left to their own deliveries.
+    try, nothing recorded, stored file readable, not claimed) are claimed for `worker` and classified in the same
+    pass and recorded too (the task then takes their messages out of the queue). The others are left to their own
+    deliveries.
     """
     image = LesionImage.objects.select_related("case__patient").filter(pk=image_id).first()
     if image is None:
@@ -111,13 +117,15 @@ def image_classify(*, image_id: int, companion_ids: Sequence[int] = ()) -> Predi
     if ClassificationJob.objects.filter(image=image, failed_at__isnull=False).exists():
         return None  # the AI gave up on it; only staff asking again (case_retry_classification) clears that
     batch = [(image, _picture_open(image))]
-    batch += _companions_join(companion_ids, version, exclude=image.pk)
+    batch += _companions_join(companion_ids, version, exclude=image.pk, worker=worker)
     return images_classify_together(batch, version)[0]
 
 
-def _companions_join(image_ids: Sequence[int], version: ModelVersion, *, exclude: int) -> list[tuple]:
-    """The companions that join a batch, each with its decoded picture; their try is counted as it starts, so
-    that a batch that kills the worker charges each member once (it is never a companion again after that)."""
+def _companions_join(image_ids: Sequence[int], version: ModelVersion, *, exclude: int, worker: str) -> list[tuple]:
+    """The companions that join a batch, each with its decoded picture, claimed for `worker`. The batch counts as
+    every member's first try and marks it `batch_pending`: if the pass does not finish (a kill: nobody can tell
+    which image caused it), each member's next try goes alone and is not counted again, so only an image whose
+    solitary try fails or dies is charged. A member is never a companion again."""
     image_ids = [i for i in image_ids if i != exclude]
     if not image_ids:
         return []
@@ -132,14 +140,20 @@ def _companions_join(image_ids: Sequence[int], version: ModelVersion, *, exclude
             pictures[image.pk] = (image, _picture_open(image))
         except Exception:  # noqa: BLE001  its own delivery records what is wrong with it
             logger.info("image %s cannot join a batch; left to its own task", image.pk)
+    now = timezone.now()
     with transaction.atomic():
-        # skip_locked: an image another worker is counting right now is that worker's.
+        # skip_locked: an image another worker is counting right now is that worker's; so is one it claimed.
         joined = list(
             ClassificationJob.objects.select_for_update(skip_locked=True)
             .filter(image_id__in=list(pictures), attempts=0, failed_at__isnull=True)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - timedelta(seconds=CLAIM_SECONDS)))
             .values_list("image_id", flat=True)
         )
-        ClassificationJob.objects.filter(image_id__in=joined).update(attempts=1)
+        if joined:
+            ClassificationJob.objects.filter(image_id__in=joined).update(
+                attempts=1, batch_pending=True, claimed_by=worker, claimed_at=now
+            )
+            ClassificationJob.objects.filter(image_id=exclude).update(batch_pending=True)
     return [pictures[i] for i in image_ids if i in joined]
 
 
@@ -161,6 +175,8 @@ def images_classify_together(batch: list[tuple], version: ModelVersion) -> list[
             raise
         logger.warning("a batch of %d images failed; classifying image %s alone", len(batch), batch[0][0].pk,
                        exc_info=True)
+        # The first image's solitary try is the one the batch counted; the others' own deliveries get theirs.
+        ClassificationJob.objects.filter(image_id=batch[0][0].pk).update(batch_pending=False)
         return images_classify_together(batch[:1], version)
     duration_ms = round((time.perf_counter() - started) * 1000 / len(batch))  # each image's share of the pass
     if len(batch) > 1:
@@ -343,14 +359,39 @@ def _image_failed(*, image_id: int, error: str, final: bool, counted: bool = Fal
     return job
 
 
-def image_delivery_started(*, image_id: int) -> int | None:
-    """A delivery of the image's task starts: it counts as an attempt now, not when it ends, so that a message
-    whose worker dies while classifying it (SIGKILL, out of memory, a crash in native code) cannot come back for
-    ever. Returns the attempt's number, or None when there is nothing to classify: the image is gone, already has
-    a prediction from the active version (a re-delivered task, or one classified along in a batch: nothing
-    counted), or was given up on. With DERM_AI_MAX_ATTEMPTS attempts already counted and no outcome recorded, the
-    worker stopped each time: the image is failed with that reason. A message a worker reserved but never started
-    is not counted, nor one that finds the database down (nothing is written).
+class ImageClaimed(Exception):
+    """Another live worker is passing the image through the model now: try again once its claim lapses."""
+
+    def __init__(self, seconds_left: float):
+        super().__init__(f"claimed by another worker for {seconds_left:.0f} s more")
+        self.seconds_left = seconds_left
+
+
+class Delivery(NamedTuple):
+    attempt: int  # the attempt's number
+    may_batch: bool  # a first try: it may take the images waiting behind it along
+
+
+def _claim_seconds_left(job: ClassificationJob, worker: str, now) -> float:
+    """How long another worker's claim on the image still holds; 0 when free, ours, lapsed or its holder died."""
+    if job.claimed_at is None or job.claimed_by == worker or worker_gone(job.claimed_by):
+        return 0.0
+    return max(0.0, CLAIM_SECONDS - (now - job.claimed_at).total_seconds())
+
+
+def image_delivery_started(*, image_id: int, worker: str = "") -> Delivery | None:
+    """A delivery of the image's task starts: the image is claimed for `worker` (so that no other worker passes it
+    through the model at the same time; ImageClaimed while another live one holds it) and the try counts as an
+    attempt now, not when it ends, so that a message whose worker dies while classifying it (SIGKILL, out of
+    memory, a crash in native code) cannot come back for ever. The exception: the solitary try after a batch pass
+    that did not finish is the one that batch counted (a kill mid-batch charges no image of it; only the image
+    whose own try dies again is charged).
+
+    None when there is nothing to classify: the image is gone, already has a prediction from the active version (a
+    re-delivered task, or one classified along in a batch: nothing counted), or was given up on. With
+    DERM_AI_MAX_ATTEMPTS attempts already counted and no outcome recorded, the worker stopped each time: the image
+    is failed with that reason. A message a worker reserved but never started is not counted, nor one that finds
+    the database down (nothing is written).
     """
     version = model_version_active()
     # First and without a lock: the cheap answer for a task whose image was classified in another's batch.
@@ -367,18 +408,36 @@ def image_delivery_started(*, image_id: int) -> int | None:
         job, _ = ClassificationJob.objects.select_for_update().get_or_create(image=image)
         if job.failed:
             return None
-        if job.attempts < settings.DERM_AI_MAX_ATTEMPTS:
+        now = timezone.now()
+        seconds_left = _claim_seconds_left(job, worker, now)
+        if seconds_left > 0:
+            raise ImageClaimed(seconds_left)
+        first_try = job.attempts == 0
+        if job.batch_pending:
+            job.batch_pending = False
+        elif job.attempts < settings.DERM_AI_MAX_ATTEMPTS:
             job.attempts += 1
-            job.save(update_fields=["attempts"])
-            return job.attempts
-        job.failed_at = timezone.now()
-        job.failure_reason = job.last_error = f"the worker stopped while classifying it {job.attempts} times"
-        job.save()
-        _case_status_after_image(case, version)
-        triage_refresh(case_ids=[case.pk])
-        event_record(action=Action.PREDICTION_FAILED, obj=image, username=AI_WORKER, clinic_id=case.patient.clinic_id)
-    logger.error("classification of image %s failed, giving up: %s", image_id, job.failure_reason)
-    return None
+        else:
+            job.failed_at = now
+            job.failure_reason = job.last_error = f"the worker stopped while classifying it {job.attempts} times"
+            job.claimed_by, job.claimed_at = "", None
+            job.save()
+            _case_status_after_image(case, version)
+            triage_refresh(case_ids=[case.pk])
+            event_record(action=Action.PREDICTION_FAILED, obj=image, username=AI_WORKER,
+                         clinic_id=case.patient.clinic_id)
+            logger.error("classification of image %s failed, giving up: %s", image_id, job.failure_reason)
+            return None
+        job.claimed_by, job.claimed_at = worker, now
+        job.save(update_fields=["attempts", "batch_pending", "claimed_by", "claimed_at"])
+    return Delivery(attempt=job.attempts, may_batch=first_try)
+
+
+def images_release(*, image_ids: Sequence[int], worker: str) -> None:
+    """The pass of `worker` is over (stored, failed, or given back): its claims on these images end."""
+    ClassificationJob.objects.filter(image_id__in=list(image_ids), claimed_by=worker).update(
+        claimed_by="", claimed_at=None
+    )
 
 
 def image_attempt_failed(*, image_id: int, error: str, counted: bool = False) -> ClassificationJob | None:
@@ -393,25 +452,31 @@ def image_classification_failed(*, image_id: int, error: str) -> ClassificationJ
 
 
 def case_retry_classification(*, case: Case, user) -> int:
-    """Staff ask the AI again for the images it failed on (or never classified) in an open case."""
+    """Staff ask the AI again for the images it failed on or still owes in an open case (diagnosis.ai_waiting
+    says when: the page's Retry AI button asks the same). Classified images and their predictions are left as
+    they are, and a case in review keeps its status and place in the queue while the retry runs."""
+    from .ai_waiting import case_images_to_retry, case_retry_allowed
+
     if user.role != Role.STAFF or user.clinic_id != case.patient.clinic_id:
         raise PermissionDenied("Only the clinic's staff can retry the AI.")
-    version = model_version_active()
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        unclassified = case.images.exclude(predictions__model_version=version)
-        has_failed_images = unclassified.filter(ai_job__failed_at__isnull=False).exists()
-        retryable = case.status == CaseStatus.AI_FAILED or (case.status == CaseStatus.AWAITING_REVIEW and has_failed_images)
-        if case.is_archived or not retryable:
-            raise StateConflict("Only an open case whose AI classification failed can be retried.")
-        pending = list(unclassified.values_list("pk", flat=True))
-        # A fresh start for each: the attempts count again from zero.
+        if not case_retry_allowed(case):
+            raise StateConflict(
+                "Only an open case whose AI classification failed or is delayed can be sent to the AI again."
+            )
+        pending = case_images_to_retry(case=case)
+        # A fresh start for each: the attempts count again from zero, and the "delayed" clock starts again.
+        ClassificationJob.objects.bulk_create([ClassificationJob(image_id=i) for i in pending], ignore_conflicts=True)
         ClassificationJob.objects.filter(image_id__in=pending).update(
-            attempts=0, last_error="", failed_at=None, failure_reason=""
+            attempts=0, last_error="", failed_at=None, failure_reason="", retried_at=timezone.now()
         )
-        # Nothing left to classify (the failure was on a copy of a finished task): it is ready for review.
-        case.status = CaseStatus.AWAITING_AI if pending else CaseStatus.AWAITING_REVIEW
-        case.save(update_fields=["status", "updated_at"])
+        if case.status == CaseStatus.AI_FAILED:
+            # Nothing left to classify (the failure was on a copy of a finished task): it is ready for review.
+            case.status = CaseStatus.AWAITING_AI if pending else CaseStatus.AWAITING_REVIEW
+            case.save(update_fields=["status", "updated_at"])
+        else:
+            triage_refresh(case_ids=[case.pk])  # its images are no longer failed: off the "AI failed" filter
         event_record(action=Action.AI_RETRY, actor=user, obj=case)
         if pending:
             transaction.on_commit(lambda: images_enqueue(image_ids=pending), robust=True)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from . import broker, selectors, services
 from .failure_reasons import failure_reason
+from .worker_identity import worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -28,32 +29,45 @@ def retry_delay(retries: int) -> float:
 # ignore_result: nobody reads it, and a result backend would talk to Redis before every publish.
 # Time limits below the visibility timeout (CELERY_VISIBILITY_TIMEOUT): see settings.
 @shared_task(
-    bind=True, name="diagnosis.tasks.classify_image", soft_time_limit=50, time_limit=60, ignore_result=True,
-    max_retries=None,
+    bind=True, name="diagnosis.tasks.classify_image", soft_time_limit=50, time_limit=services.CLAIM_SECONDS,
+    ignore_result=True, max_retries=None,
 )
 def classify_image(self, image_id: int) -> str | None:
     """Classify one stored LesionImage with the active model (acknowledged late: a dying worker loses nothing)."""
+    worker = worker_name()
+    held = [image_id]  # what this pass may have claimed, released at the end however it ends
     try:
-        # Counted as an attempt as it starts: a worker killed while classifying it every time ends in a failure.
-        attempt = services.image_delivery_started(image_id=image_id)
-        if attempt is None:
+        # Claimed, and counted as an attempt as it starts: a worker killed while classifying it every time ends in
+        # a failure.
+        delivery = services.image_delivery_started(image_id=image_id, worker=worker)
+        if delivery is None:
             return None
         # Only a first try takes companions along: after a failure each image goes alone.
-        companions = _waiting_behind(self, image_id) if attempt == 1 else []
-        prediction = services.image_classify(image_id=image_id, companion_ids=[i for i, _, _ in companions])
+        companions = _waiting_behind(self, image_id) if delivery.may_batch else []
+        held += [i for i, _, _ in companions]
+        prediction = services.image_classify(image_id=image_id, companion_ids=held[1:], worker=worker)
+    except services.ImageClaimed as claimed:
+        # Another worker is passing it through the model: by the time its claim lapses the image has its
+        # prediction (this message is then only acknowledged) or that worker died and this one classifies it.
+        raise self.retry(countdown=claimed.seconds_left + random.uniform(1, 5)) from claimed  # noqa: S311
     except (OperationalError, InterfaceError) as exc:
         # The database is restarting or failing over: the same task does the whole job again later. Only a try
-        # that had started (counted) when the database went away is charged, not the waits; only after minutes
-        # of this does the task give up.
+        # that had started (counted) when the database went away is charged, not the waits.
         if self.request.retries < settings.DERM_AI_DB_RETRIES:
             raise self.retry(exc=exc, countdown=retry_delay(self.request.retries)) from exc
+        # Past the budget the image is failed with the reason, if the database answers that; while it does not,
+        # the message is kept and tried again every DERM_AI_RETRY_MAX_DELAY (classified once the database is back),
+        # never acknowledged with the image unmarked.
         logger.error("image %s: database unavailable after %d retries: %r", image_id, self.request.retries, exc)
-        _give_up(image_id, failure_reason(exc))
-        raise
+        if _give_up(image_id, failure_reason(exc)):
+            raise
+        raise self.retry(exc=exc, countdown=retry_delay(self.request.retries)) from exc
     except Exception as exc:  # the technical text to the log, the plain reason to the job (and staff)
         logger.warning("image %s: classification try failed: %r", image_id, exc, exc_info=True)
         _attempt_failed(self, image_id, failure_reason(exc))
         raise
+    finally:
+        _release(worker, held)
     _drop_done(self, companions)
     return str(prediction.public_id) if prediction else None
 
@@ -92,18 +106,28 @@ def _attempt_failed(task, image_id: int, error: str) -> None:
     try:
         job = services.image_attempt_failed(image_id=image_id, error=error, counted=True)
     except DatabaseError:
-        logger.warning("could not record the failure of image %s; the sweep will send it again", image_id)
-        return
+        # Its try was counted as it started: the message is kept and tried again, never acknowledged unmarked.
+        logger.warning("could not record the failure of image %s; trying it again later", image_id)
+        raise task.retry(countdown=retry_delay(task.request.retries)) from None
     if job is not None and not job.failed:
         raise task.retry(countdown=retry_delay(job.attempts - 1))
 
 
-def _give_up(image_id: int, error: str) -> None:
+def _release(worker: str, image_ids: list[int]) -> None:
+    try:
+        services.images_release(image_ids=image_ids, worker=worker)
+    except DatabaseError:  # the claims lapse by themselves (services.CLAIM_SECONDS)
+        logger.warning("could not release the claims on image(s) %s", image_ids)
+
+
+def _give_up(image_id: int, error: str) -> bool:
+    """Fail the image with the reason; False when the database cannot record it."""
     try:
         services.image_classification_failed(image_id=image_id, error=error)
     except DatabaseError:
-        # Still no database: the image keeps waiting, and the sweep sends it again once the database is back.
-        logger.error("gave up on image %s and could not record it: %s", image_id, error)
+        logger.error("image %s: database still unavailable; its task keeps its message and tries again", image_id)
+        return False
+    return True
 
 
 @shared_task(name="diagnosis.tasks.requeue_unclassified", soft_time_limit=60, time_limit=90, ignore_result=True)
@@ -116,6 +140,9 @@ def requeue_unclassified(grace_seconds: int | None = None) -> int:
     """
     from celery import current_app
 
+    from .scheduler_heartbeat import beat_sweep_record
+
+    beat_sweep_record(requeue_unclassified.request)  # beat's sweeps are the scheduler's heartbeat
     grace = timedelta(seconds=settings.DERM_SWEEP_GRACE if grace_seconds is None else grace_seconds)
     # The broker first, then the database: an image finished in between has its prediction by then.
     try:

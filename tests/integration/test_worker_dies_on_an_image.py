@@ -1,6 +1,6 @@
 """An image that kills the worker every time it is classified (out of memory, a crash in native code) is not
-delivered for ever: each start counts as an attempt, and after DERM_AI_MAX_ATTEMPTS the image is failed with
-the reason, while the case's other images reach the review. Real prefork worker, PostgreSQL and Redis."""
+delivered for ever: each solitary start counts as an attempt, and after DERM_AI_MAX_ATTEMPTS the image is
+failed with the reason, while the case's other images reach the review uncharged. Real prefork worker, PostgreSQL and Redis."""
 
 import re
 import time
@@ -41,13 +41,16 @@ def test_an_image_that_kills_the_worker_each_time_fails_after_n_deliveries(
                   attempts=job.attempts, settled_s=f"{took:.0f}")
     assert job.attempts == settings.DERM_AI_MAX_ATTEMPTS == 3
     assert job.failure_reason == "the worker stopped while classifying it 3 times"
-    assert deaths == 3  # three deliveries died; the fourth found the count and gave up without classifying
+    # Three solitary tries died (the fourth delivery found the count and gave up without classifying), and the
+    # batch pass it shared with the others, when the worker took it along: that death charged nobody.
+    assert deaths in (3, 4)
     assert job.times_queued == 1  # the same message came back each time, nothing re-sent it
     assert not Prediction.objects.filter(image=doomed).exists()
     for image in [first, *others]:
         assert [p.model_version_id for p in image.predictions.all()] == [active_model.pk]
-        # Queued together, they shared its first pass (a batch): charged that one try, never failed for it.
-        assert image.ai_job.attempts <= 2 and not image.ai_job.failed
+        # Queued together, they may have shared its first pass (a batch): each was then tried again alone, with
+        # the attempt the batch counted; the neighbour's death charged them nothing.
+        assert image.ai_job.attempts == 1 and not image.ai_job.failed
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_REVIEW
     page = staff_client.get(case.get_absolute_url()).content.decode()
