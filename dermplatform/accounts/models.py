@@ -24,7 +24,7 @@ class Clinic(models.Model):
     @property
     def record_number_system(self) -> str:
         """The URI of this clinic's record numbers: its own, or the platform's default for the clinic."""
-        return self.patient_identifier_system or settings.DERM_PATIENT_ID_SYSTEM.format(clinic=self.pk)
+        return self.patient_identifier_system or settings.DERM_PATIENT_ID_SYSTEM.replace("{clinic}", str(self.pk))
 
     class Meta:
         ordering = ["name"]
