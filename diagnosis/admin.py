@@ -205,3 +205,5 @@ class ClinicThresholdsAdmin(ClinicalReadOnlyAdmin):
     mel_threshold_percent = _percent_field("mel_threshold", "melanoma flag threshold")
     malignant_threshold_percent = _percent_field("malignant_threshold", "malignancy flag threshold")
     list_filter = ["kind", "clinic"]
+    exclude = ["mel_threshold", "malignant_threshold"]
+    readonly_fields = ["mel_threshold_percent", "malignant_threshold_percent"]

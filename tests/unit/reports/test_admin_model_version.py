@@ -163,3 +163,14 @@ def test_an_inactive_version_asks_no_confirmation(admin_client_, active):
     page = _page(admin_client_, other)
     assert "confirm_switch_off" not in page and "This is the only active model version" not in page
     assert "confirm_switch_off" in _page(admin_client_, active)
+
+
+def test_clinic_thresholds_are_percentages(admin_client_, admin_user, clinic, active):
+    from diagnosis.models import ClinicThresholds
+
+    row = ClinicThresholds.objects.create(clinic=clinic, model_version=active, kind=ClinicThresholds.Kind.ADOPTED,
+                                          mel_threshold=0.125, malignant_threshold=None, decided_by=admin_user)
+    text = _text(admin_client_.get(reverse("admin:diagnosis_clinicthresholds_change", args=[row.pk])).content.decode())
+    assert "Melanoma flag threshold: 12.5 %" in text and "Malignancy flag threshold: —" in text
+    assert "0.125" not in text
+    assert "12.5 %" in _text(admin_client_.get(reverse("admin:diagnosis_clinicthresholds_changelist")).content.decode())
