@@ -165,10 +165,32 @@ class ReviewAdmin(ClinicalReadOnlyAdmin):
     list_filter = ["decision", "diagnosis"]
 
 
+class WaitingFilter(admin.SimpleListFilter):
+    """Jobs by where their image stands: still waiting for the AI, waiting longer than DERM_AI_DELAYED_SECONDS
+    (diagnosis.ai_waiting: the same rule as the case page), or given up on."""
+
+    title = "waiting for the AI"
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Waiting"), ("delayed", "Delayed (waiting too long)"), ("failed", "Given up on")]
+
+    def queryset(self, request, queryset):
+        from .ai_waiting import images_delayed, images_waiting
+
+        if self.value() == "waiting":
+            return queryset.filter(image__in=images_waiting().values("pk"))
+        if self.value() == "delayed":
+            return queryset.filter(image__in=images_delayed().values("pk"))
+        if self.value() == "failed":
+            return queryset.filter(failed_at__isnull=False)
+        return queryset
+
+
 @admin.register(ClassificationJob)
 class ClassificationJobAdmin(ClinicalReadOnlyAdmin):
-    list_display = ["image", "queued_at", "times_queued", "attempts", "failed_at", "failure_reason"]
-    list_filter = [("failed_at", admin.EmptyFieldListFilter)]
+    list_display = ["image", "queued_at", "times_queued", "attempts", "retried_at", "failed_at", "failure_reason"]
+    list_filter = [WaitingFilter, ("failed_at", admin.EmptyFieldListFilter)]
 
 
 class ValidationImageInline(admin.TabularInline):

@@ -24,6 +24,17 @@ class DiagnosisConfig(AppConfig):
 
         case_detail_providers["headline"] = case_headline_data
 
+        from celery.signals import worker_ready, worker_shutdown
+
+        from dermplatform.health import check_register
+
+        from . import scheduler_heartbeat
+
+        # /healthz reports the scheduler; every worker watches its heartbeat and sweeps in its place if it stops.
+        check_register("scheduler", scheduler_heartbeat.health_check)
+        worker_ready.connect(scheduler_heartbeat.worker_watch_start, dispatch_uid="diagnosis.scheduler_watch")
+        worker_shutdown.connect(scheduler_heartbeat.worker_watch_stop, dispatch_uid="diagnosis.scheduler_unwatch")
+
 
 def _queue_stored_images(sender, image_ids, **kwargs):
     from .services import images_enqueue

@@ -1,7 +1,7 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from patients.models import Case, CaseStatus, LesionImage
+from patients.models import Case
 
 from .model_registry import model_version_active
 from .models import ClassificationJob, Histology, Prediction, Review
@@ -14,16 +14,14 @@ def prediction_get(*, user, public_id) -> Prediction:
 
 
 def images_awaiting_classification(*, queued_before):
-    """Images of open cases still waiting for the active model, last sent to the queue before `queued_before`
-    (never sent: uploaded before it). Images the AI gave up on are not waiting."""
-    version = model_version_active()
+    """Images still waiting for the AI (diagnosis.ai_waiting: of open cases, not given up on; a case in review
+    only for the images staff sent again), last sent to the queue before `queued_before` (never sent: uploaded
+    before it)."""
+    from .ai_waiting import images_waiting
+
     return (
-        LesionImage.objects.filter(
-            case__archived_at__isnull=True, case__status__in=[CaseStatus.AWAITING_AI, CaseStatus.AI_FAILED]
-        )
+        images_waiting()
         .filter(Q(ai_job__queued_at__lt=queued_before) | Q(ai_job__queued_at__isnull=True, uploaded_at__lt=queued_before))
-        .exclude(predictions__model_version=version)
-        .exclude(ai_job__failed_at__isnull=False)
         .order_by("uploaded_at", "pk")
     )
 

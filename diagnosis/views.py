@@ -224,6 +224,7 @@ def needs_attention(request):
     since = attention.last_visit(user=request.user)
     context = {
         "failed": list(attention.cases_ai_failed(user=request.user)),
+        "delayed": list(attention.cases_ai_delayed(user=request.user)),
         "reviews": list(attention.reviews_since(user=request.user, since=since)),
         "since": since,
     }

@@ -158,12 +158,29 @@ class FailedImageSerializer(serializers.Serializer):
         ref_name = "FailedImage"
 
 
+class DelayedImageSerializer(serializers.Serializer):
+    image = serializers.UUIDField(source="public_id", help_text="The image's public id.")
+    waiting_since = serializers.DateTimeField(help_text="Its upload, or staff's last retry.")
+
+    class Meta:
+        ref_name = "DelayedImage"
+
+
 class CaseAiSerializer(serializers.Serializer):
     case = serializers.UUIDField(help_text="The case's public id.")
     status = serializers.ChoiceField(choices=CaseStatus.choices, help_text="The case's status.")
     failed_images = FailedImageSerializer(
         many=True,
         help_text="Images the AI gave up on, with the reason: failure is per image, the others still go to review.",
+    )
+    delayed_images = DelayedImageSerializer(
+        many=True,
+        help_text="Images waiting for the AI longer than DERM_AI_DELAYED_SECONDS (10 minutes by default): their "
+                  "task may be lost; the platform keeps sending them, and staff may retry.",
+    )
+    retry_allowed = serializers.BooleanField(
+        help_text="Whether the case's staff may ask the AI again now (POST .../retry-ai/ accepts it): the AI "
+                  "failed on the case or some of its images, or is delayed.",
     )
     warnings = CaseWarningSerializer(
         many=True,

@@ -15,7 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from diagnosis import case_warnings, claims, queue, selectors, services
+from diagnosis import ai_waiting, case_warnings, claims, queue, selectors, services
 from diagnosis.models import ManagementPlan, Review, ReviewDecision
 from diagnosis.models.histology import HISTOLOGY_DIAGNOSES
 from diagnosis.models.review import DIAGNOSES
@@ -81,6 +81,8 @@ class CaseAiApi(ClinicalApi):
             "case": case.public_id,
             "status": case.status,
             "failed_images": selectors.images_failed(case=case),
+            "delayed_images": ai_waiting.case_images_delayed(case=case),
+            "retry_allowed": ai_waiting.case_retry_allowed(case),
             "summary": services.case_ai_summary(case),
             "warnings": case_warnings.case_warnings(case=case),
         }
@@ -305,8 +307,9 @@ class CaseRetryAiApi(ClinicalApi):
         request=None,
         responses={202: OutputSerializer},
         description=(
-            "Send the images the AI failed on back to it (clinic staff only): a case in ai_failed, or one awaiting "
-            "review with failed images. 409 otherwise."
+            "Send the images the AI failed on or still owes back to it (clinic staff only) when `retry_allowed` "
+            "says so: a case in ai_failed, one awaiting review with failed images, or one with delayed images. "
+            "Classified images keep their predictions and a case in review keeps its status. 409 otherwise."
         ),
     )
     def post(self, request, public_id):

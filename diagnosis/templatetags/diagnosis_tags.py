@@ -120,3 +120,27 @@ def lesion_timeline(visits):
 def signed_points(value) -> str:
     """A change of probability in percentage points, with its sign."""
     return f"{float(value) * 100:+.1f} pp"
+
+
+@register.simple_tag
+def case_ai_delayed(case):
+    """The case's images waiting for the AI longer than DERM_AI_DELAYED_SECONDS (diagnosis.ai_waiting)."""
+    from diagnosis.ai_waiting import case_images_delayed
+
+    return case_images_delayed(case=case)
+
+
+@register.simple_tag
+def case_retry_allowed(case):
+    """Whether staff may ask the AI again: the retry service's own predicate."""
+    from diagnosis.ai_waiting import case_retry_allowed as allowed
+
+    return allowed(case)
+
+
+@register.simple_tag
+def scheduler_state():
+    """The scheduler's heartbeat (diagnosis.scheduler_heartbeat), for the admin's and needs-attention's banner."""
+    from diagnosis.scheduler_heartbeat import scheduler_state as state
+
+    return state()

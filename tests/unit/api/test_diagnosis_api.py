@@ -267,7 +267,11 @@ def test_ai_opinion_before_any_prediction_is_null_with_the_reason(api_as, dermat
     assert response.status_code == 200
     body = response.json()
     failed = body.pop("failed_images")
-    assert body == {"case": str(case.public_id), "status": state_name, "summary": None}
+    body.pop("warnings", None)  # the case's image warnings have their own tests
+    assert body == {
+        "case": str(case.public_id), "status": state_name, "summary": None, "delayed_images": [],
+        "retry_allowed": state_name == "ai_failed",
+    }
     if state_name == "ai_failed":
         (image,) = case.images.all()
         assert [(f["image"], f["reason"], f["attempts"]) for f in failed] == [(str(image.public_id), "test: worker died", 1)]
@@ -496,9 +500,10 @@ def test_retry_sends_unclassified_images_back_to_the_ai(
     with django_capture_on_commit_callbacks() as callbacks:
         response = api_as(staff).post(f"/api/cases/{case.public_id}/retry-ai/")
     assert response.status_code == 202, response.content
-    assert response.json() == {"case": str(case.public_id), "status": "awaiting_ai", "count": 2}
+    # The case was in review with one image classified: it stays there, at its place, while the others are retried.
+    assert response.json() == {"case": str(case.public_id), "status": "awaiting_review", "count": 2}
     case.refresh_from_db()
-    assert case.status == CaseStatus.AWAITING_AI
+    assert case.status == CaseStatus.AWAITING_REVIEW
     assert len(callbacks) == 1
 
     # The callback queues exactly the images without a prediction (run here against a stub, not Celery).
@@ -521,7 +526,9 @@ def test_retry_refuses_a_case_that_did_not_fail(api_as, staff, active_model, sta
     with django_capture_on_commit_callbacks() as callbacks:
         response = api_as(staff).post(f"/api/cases/{case.public_id}/retry-ai/")
     assert response.status_code == 409
-    assert response.json() == {"errors": ["Only an open case whose AI classification failed can be retried."]}
+    assert response.json() == {
+        "errors": ["Only an open case whose AI classification failed or is delayed can be sent to the AI again."]
+    }
     assert state() == before and callbacks == []
 
 

@@ -125,7 +125,7 @@ def test_retry_queues_only_unclassified_images(uploaded_case, active_model, staf
         assert services.case_retry_classification(case=uploaded_case, user=staff) == 1
     assert len(callbacks) == 1
     uploaded_case.refresh_from_db()
-    assert uploaded_case.status == CaseStatus.AWAITING_AI
+    assert uploaded_case.status == CaseStatus.AWAITING_REVIEW  # keeps its place in the queue (issue 20, item 6)
     second.ai_job.refresh_from_db()
     assert not second.ai_job.failed and second.ai_job.attempts == 0  # a fresh start
 
