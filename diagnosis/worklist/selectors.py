@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,7 +30,9 @@ from patients.models import Case, CaseStatus, LesionImage
 
 from ..discordance import histology_discordance
 from ..models import ClassificationJob, Histology, ManagementPlan, Prediction, Review
+from ..models.review import MALIGNANT
 from ..not_assessable import reason_in_words
+from ..review_rules import WATCHFUL_PLANS
 from .models import ItemKind, WorklistMark
 
 PROCEDURES = (ManagementPlan.EXCISION, ManagementPlan.BIOPSY)
@@ -76,22 +78,28 @@ def _day(moment: datetime) -> date:
 
 
 def _discordant(cases) -> list[tuple]:
-    histologies = {
-        row["case_id"]: row for row in Histology.objects.filter(case__in=cases, superseded_by__isnull=True)
-        .exclude(diagnosis="other").values("id", "case_id", "diagnosis", "created_at")
-    }
-    reviews = Review.objects.filter(case_id__in=list(histologies), superseded_by__isnull=True).values(
-        "id", "case_id", "diagnosis", "plan"
+    # One join of the review and the histology in force of each case. The database drops the pairs the rule can
+    # never call discordant (benign or "other" histology on a decision other than melanoma; the same diagnosis
+    # with a plan that acts on it), so a clinic's concordant history is not read; the rule itself decides the rest.
+    pairs = (
+        Review.objects.filter(
+            Q(case__histologies__diagnosis__in=MALIGNANT) | Q(diagnosis="mel"),
+            case__in=cases, superseded_by__isnull=True, case__histologies__superseded_by__isnull=True,
+        )
+        # The F()s reuse the filter's join: the histology in force, not any of the case's.
+        .annotate(histology_id=F("case__histologies__id"), histology=F("case__histologies__diagnosis"),
+                  histology_at=F("case__histologies__created_at"))
+        .exclude(Q(diagnosis=F("histology")) & ~Q(plan__in=WATCHFUL_PLANS))
+        .values("id", "case_id", "diagnosis", "plan", "histology_id", "histology", "histology_at").order_by()
     )
     found = []
-    for review in reviews:
-        histology = histologies[review["case_id"]]
+    for pair in pairs:
         discordance = histology_discordance(
-            histology=histology["diagnosis"], diagnosis=review["diagnosis"], plan=review["plan"]
+            histology=pair["histology"], diagnosis=pair["diagnosis"], plan=pair["plan"]
         )
         if discordance is not None:
-            fact = f"histology:{histology['id']}:review:{review['id']}"
-            found.append((ItemKind.DISCORDANT, review["case_id"], fact, histology["created_at"], discordance.text))
+            fact = f"histology:{pair['histology_id']}:review:{pair['id']}"
+            found.append((ItemKind.DISCORDANT, pair["case_id"], fact, pair["histology_at"], discordance.text))
     return found
 
 
