@@ -107,6 +107,13 @@ ENDPOINTS = [
         ok=201,
     ),
     Endpoint("retry ai", "post", lambda o: f"/api/cases/{o['failed'].public_id}/retry-ai/", frozenset({"staff"}), ok=202),
+    Endpoint("case warnings", "get", lambda o: f"/api/cases/{o['failed'].public_id}/warnings/", READERS),
+    # Its image has no duplicate warning open: the clinic's staff and dermatologists get past the permission to
+    # the rule's refusal (422), nothing stored.
+    Endpoint(
+        "warning check", "post", lambda o: f"/api/cases/{o['failed'].public_id}/warnings/", READERS,
+        body=lambda o: {"image": str(o["failed"].images.first().public_id), "kind": "duplicate"}, ok=422,
+    ),
 ]
 ROLES = ["staff", "dermatologist", "admin", "anonymous"]
 

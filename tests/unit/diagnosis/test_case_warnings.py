@@ -134,3 +134,17 @@ def test_an_ai_failure_stays_until_a_retry_succeeds(client, staff, dermatologist
         assert client.post(reverse("diagnosis:retry", args=[case.public_id])).status_code == 302
     add_prediction(failed, mel=0.6)
     assert _kinds_everywhere(case, staff, dermatologist) == _everywhere([])
+
+
+@pytest.mark.parametrize(("who", "status"), [("outsider_staff", 404), ("outsider_dermatologist", 404), ("admin_user", 403)])
+def test_checking_a_warning_is_for_the_clinic_only(
+    client, request, staff, dermatologist, who, status, django_capture_on_commit_callbacks
+):
+    same = jpeg_bytes(seed=200)
+    _case_with(staff, django_capture_on_commit_callbacks, same)
+    case, image = _case_with(staff, django_capture_on_commit_callbacks, same)
+    client.force_login(request.getfixturevalue(who))
+    answer = client.post(reverse("diagnosis:warning_check", args=[case.public_id]),
+                         {"image": str(image.public_id), "kind": "duplicate"})
+    assert answer.status_code == status
+    assert _kinds_everywhere(case, staff, dermatologist)["case"] == ["duplicate"]  # still open
