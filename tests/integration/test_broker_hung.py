@@ -63,7 +63,9 @@ def test_upload_with_a_hung_broker_answers_at_once_and_the_sweep_sends_it_once_r
 
 def test_healthz_names_the_broker_when_it_hangs_or_refuses_and_says_ok_when_it_answers(private_redis):
     client = Client()
-    assert client.get("/healthz").json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert client.get("/healthz").json() == {
+        "status": "ok", "checks": {"database": "ok", "broker": "ok", "scheduler": "ok"},
+    }
 
     with faults.HungBroker() as hung, faults.celery_app_on(app, hung.url):
         started = time.monotonic()
@@ -71,10 +73,12 @@ def test_healthz_names_the_broker_when_it_hangs_or_refuses_and_says_ok_when_it_a
         answered_in = time.monotonic() - started
         assert hung.accepted
     assert response.status_code == 503
-    assert response.json() == {"status": "degraded", "checks": {"database": "ok", "broker": "unavailable"}}
+    assert response.json() == {
+        "status": "degraded", "checks": {"database": "ok", "broker": "unavailable", "scheduler": "ok"},
+    }
     assert answered_in < 3, f"/healthz took {answered_in:.1f} s"
 
     with faults.celery_app_on(app, f"redis://127.0.0.1:{faults.free_port()}/0"):  # nothing listens: refused
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "unavailable"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "unavailable", "scheduler": "ok"}
