@@ -181,8 +181,9 @@ def train(opts: TrainOptions, log=print) -> Path:
                                                epochs, history, log)
         else:
             model.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+            # shuffle=False: train_ds shuffles itself (Keras ignores the flag for a dataset, with a warning).
             h = model.fit(train_ds, epochs=epoch0 + epochs, initial_epoch=epoch0, steps_per_epoch=steps,
-                          class_weight=class_weight, callbacks=[bar, monitor], verbose=0)
+                          class_weight=class_weight, callbacks=[bar, monitor], verbose=0, shuffle=False)
             n_run = len(h.epoch)
             for i in range(n_run):
                 history.append({"epoch": h.epoch[i] + 1, "phase": phase,
