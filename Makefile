@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dermplatform
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run web worker beat test lint migrate demo services bench bench-load clean
+.PHONY: install run web worker beat test test-fast lint migrate demo services bench bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ test: install
 	@# pytest exits 5 when it collects no tests: not a failure of the code.
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS); \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+
+# The loop while working: everything but the fault tests (integration: real workers, outages, kills) and the
+# browser tests (e2e); `make test` stays the whole suite, as CI runs it.
+test-fast: install
+	scripts/ensure-services.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
 # Ruff (configured in pyproject.toml): pyflakes everywhere, security (S) and bug-risk (B) rules outside tests.
 lint: install
