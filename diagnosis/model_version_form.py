@@ -34,6 +34,10 @@ class ModelVersionForm(forms.ModelForm):
 
     user = None  # set by the admin for the audit trail
 
+    def clean_notes(self):
+        # A browser sends a textarea's line breaks as \r\n: kept as \n, a save that changes nothing changes nothing.
+        return self.cleaned_data["notes"].replace("\r\n", "\n")
+
     def clean(self):
         cleaned = super().clean()
         version = self.instance

@@ -3,7 +3,7 @@ was: a field the form writes in a shape its input cannot show (the date of birth
 which the browser blanked), or a value the browser sends back differently (a note's line breaks), changes or loses
 data on every save.
 
-Forms: the patient and the case (staff pages), a user and a clinic (the admin). There is no lesion form: a lesion's
+Forms: the patient and the case (staff pages), a user, a clinic and a model version (the admin). There is no lesion form: a lesion's
 site is corrected through its only visit's case form.
 """
 
@@ -13,6 +13,7 @@ import pytest
 from django.db.models import DateTimeField
 
 from dermplatform.accounts.models import Clinic, User
+from diagnosis.models import ModelVersion
 from patients.models import Case, Lesion, Patient
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, AdminFactory, CaseFactory, PatientFactory, StaffFactory
@@ -27,6 +28,15 @@ def _stored(obj) -> dict:
         field.attname: getattr(obj, field.attname)
         for field in obj._meta.concrete_fields
         if not (isinstance(field, DateTimeField) and (field.auto_now or field.name in ("last_login",)))
+    }
+
+
+def _changes(before: dict, after: dict) -> dict:
+    """record -> field -> (before, after), for the fields that differ."""
+    return {
+        record: changed
+        for record in before
+        if (changed := {f: (v, after[record][f]) for f, v in before[record].items() if after[record][f] != v})
     }
 
 
@@ -62,23 +72,29 @@ def test_patient_and_case_forms_save_unchanged(page, staff):
     page.wait_for_url(f"**{case.get_absolute_url()}")
 
     after = {"patient": _stored(patient), "case": _stored(case), "lesion": _stored(Lesion.objects.get(pk=case.lesion_id))}
-    assert after == before
+    assert _changes(before, after) == {}
 
 
-def test_admin_user_and_clinic_forms_save_unchanged(page, staff):
+def test_admin_user_clinic_and_model_version_forms_save_unchanged(page, staff):
     Clinic.objects.filter(pk=staff.clinic_id).update(name="Hautklinik Süd – Dermatologie")
     staff.refresh_from_db()
+    version = ModelVersion.objects.create(
+        name="test-model", sha256="0" * 64, directory="/nowhere", classes=["mel", "nv"], card={}, is_active=True,
+        notes="Validated on the clinic's 2026 set.\nThresholds from the card.",
+    )
     admin = AdminFactory()
-    before = {"user": _stored(staff), "clinic": _stored(staff.clinic)}
+    before = {"user": _stored(staff), "clinic": _stored(staff.clinic), "version": _stored(version)}
 
     sign_in(page, admin.username, PASSWORD)
     page.wait_for_url("**/admin/**")
-    _save_unchanged(page, f"/admin/accounts/user/{staff.pk}/change/", save="input[name=_save]")
-    _save_unchanged(page, f"/admin/accounts/clinic/{staff.clinic_id}/change/", save="input[name=_save]")
-    assert page.locator(".messagelist .success").count() == 1
+    for url in (f"/admin/accounts/user/{staff.pk}/change/", f"/admin/accounts/clinic/{staff.clinic_id}/change/",
+                f"/admin/diagnosis/modelversion/{version.pk}/change/"):
+        _save_unchanged(page, url, save="input[name=_save]")
+        assert page.locator(".messagelist .success").count() == 1, url
 
-    after = {"user": _stored(User.objects.get(pk=staff.pk)), "clinic": _stored(Clinic.objects.get(pk=staff.clinic_id))}
-    assert after == before
+    after = {"user": _stored(User.objects.get(pk=staff.pk)), "clinic": _stored(Clinic.objects.get(pk=staff.clinic_id)),
+             "version": _stored(ModelVersion.objects.get(pk=version.pk))}
+    assert _changes(before, after) == {}
 
 
 def test_saved_unchanged_records_no_change_in_the_trail(page, staff):
