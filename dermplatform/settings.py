@@ -259,6 +259,9 @@ DERM_SCHEDULER_MISSED_SWEEPS = envint("DERM_SCHEDULER_MISSED_SWEEPS", 4)
 # An image waiting for the AI longer than this (since its upload or staff's last retry) is "delayed": shown so
 # on the case page, in the API and on needs-attention, and staff may ask the AI again.
 DERM_AI_DELAYED_SECONDS = envint("DERM_AI_DELAYED_SECONDS", 10 * 60)
+# Sooner than that, the case page says the AI is slower than usual (an idle worker answers in seconds): a
+# stopped worker is noticed within a minute, before retrying makes sense.
+DERM_AI_SLOW_SECONDS = envint("DERM_AI_SLOW_SECONDS", 60)
 DERM_AI_MAX_ATTEMPTS = envint("DERM_AI_MAX_ATTEMPTS", 3)
 # A task that meets a database error retries with exponential back-off and jitter, each wait at most
 # DERM_AI_RETRY_MAX_DELAY seconds (below the visibility timeout: a waiting task is held unacknowledged). The 12

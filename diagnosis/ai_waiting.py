@@ -51,6 +51,13 @@ def case_images_delayed(*, case) -> list[LesionImage]:
     return list(images_delayed().filter(case=case))
 
 
+def case_slow_at(*, case):
+    """When the case's longest-waiting image passes DERM_AI_SLOW_SECONDS ("slower than usual"), or None when
+    nothing of it waits for the AI."""
+    since = images_waiting().filter(case=case).order_by("waiting_since").values_list("waiting_since", flat=True).first()
+    return since + timedelta(seconds=settings.DERM_AI_SLOW_SECONDS) if since else None
+
+
 def cases_delayed(cases):
     """Those of `cases` (a scoped queryset) with a delayed image."""
     return cases.filter(pk__in=images_delayed().values("case_id"))

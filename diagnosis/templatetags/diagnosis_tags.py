@@ -131,6 +131,19 @@ def case_ai_delayed(case):
 
 
 @register.simple_tag
+def case_ai_slow(case):
+    """None when nothing of the case waits for the AI; else when it counts as slower than usual ("at",
+    diagnosis.ai_waiting.case_slow_at) and whether that moment has passed ("passed"; the page's script shows the
+    note when it comes)."""
+    from django.utils import timezone
+
+    from diagnosis.ai_waiting import case_slow_at
+
+    at = case_slow_at(case=case)
+    return None if at is None else {"at": at, "passed": at <= timezone.now()}
+
+
+@register.simple_tag
 def case_retry_allowed(case):
     """Whether staff may ask the AI again: the retry service's own predicate."""
     from diagnosis.ai_waiting import case_retry_allowed as allowed

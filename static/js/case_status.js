@@ -6,9 +6,18 @@ const MAX_DELAY_MS = 5000;
 // Polling is not the person's activity: it must not keep an idle session alive (dermplatform/accounts/sessions.py).
 const BACKGROUND = { "X-Session-Activity": "background" };
 
+// No answer by data-slow-at (DERM_AI_SLOW_SECONDS after the upload): show that the AI is slower than usual.
+function noteWhenSlow(pending) {
+  const note = document.querySelector("[data-testid=ai-slow]");
+  const at = Date.parse(pending.dataset.slowAt || "");
+  if (!note || Number.isNaN(at)) return;
+  setTimeout(() => { note.hidden = false; }, Math.max(0, at - Date.now()));
+}
+
 function watch() {
   const pending = document.querySelector("[data-status-url]");
   if (!pending) return;
+  noteWhenSlow(pending);
   let delay = FIRST_DELAY_MS;
   const poll = async () => {
     try {

@@ -208,3 +208,19 @@ def test_a_worker_sweeps_in_a_stale_schedulers_place_once_per_interval(staff, ca
     row = SchedulerHeartbeat.objects.get()
     assert row.worker_sweep_by == "w1" and row.worker_sweep_at is not None and row.beat_sweep_at < row.worker_sweep_at
     assert worker_sweep_if_missing(worker="w2") is None  # one sweep per interval across the workers
+
+
+def test_after_a_minute_the_case_page_says_the_ai_is_slower_than_usual(client, staff, capture, active_model):
+    """Issue 17: a stopped worker is noticed within a minute, long before "delayed" (and retry) at ten."""
+    case = _waiting_case(staff, capture, images=1, seed=5099)
+    client.force_login(staff)
+    page = client.get(case.get_absolute_url()).content.decode()
+    # Just uploaded: the note is there for the page's script to show at the moment written on the paragraph.
+    assert 'data-testid="ai-slow" hidden' in page and "data-slow-at=" in page
+    _age(case, timedelta(seconds=75))
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert 'data-testid="ai-slow">' in page and "slower than usual" in page
+    assert 'data-testid="ai-delayed"' not in page  # not yet delayed: no retry offered at 75 s
+    _age(case, ELEVEN_MINUTES_AGO)
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert 'data-testid="ai-delayed"' in page and 'data-testid="ai-slow"' not in page
