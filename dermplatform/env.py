@@ -1,23 +1,33 @@
-"""Small typed readers for settings that come from the environment."""
+"""Small typed readers for settings that come from the environment.
+
+One rule for all of them: a variable set but blank (`DJANGO_DEBUG=` in a shell, an .env file or a compose file
+with an empty substitution) means unset, so the embedded default applies; anything else must parse or the
+platform refuses to start.
+"""
 
 import os
 
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value, or None when unset or blank."""
+    value = os.environ.get(name, "").strip()
+    return value or None
 
 
 def envstr(name: str, default: str = "") -> str:
-    # Set but blank (`DATABASE_URL=` in a shell or an .env file) means unset: the default, not an empty value.
-    return os.environ.get(name, "").strip() or default
+    return _raw(name) or default
 
 
 def envbool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
-    value = raw.strip().lower()
+    value = raw.lower()
     if value in _TRUE:
         return True
     if value in _FALSE:
@@ -26,8 +36,8 @@ def envbool(name: str, default: bool) -> bool:
 
 
 def envint(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
         return int(raw)
@@ -36,8 +46,8 @@ def envint(name: str, default: int) -> int:
 
 
 def envfloat(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
         return float(raw)
@@ -46,7 +56,7 @@ def envfloat(name: str, default: float) -> float:
 
 
 def envlist(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]

@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dermplatform.env import envstr
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from dermplatform.env import envbool, envfloat, envint, envlist, envstr
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,6 +18,27 @@ def test_a_blank_value_means_the_default(monkeypatch):
     assert envstr("DERM_TEST_SETTING", "fallback") == "fallback"
     monkeypatch.setenv("DERM_TEST_SETTING", "set")
     assert envstr("DERM_TEST_SETTING", "fallback") == "set"
+
+
+@pytest.mark.parametrize("reader,default,value,parsed", [
+    (envbool, True, "off", False), (envint, 7, "12", 12), (envfloat, 0.5, "2.5", 2.5),
+    (envlist, ["a"], "b, c", ["b", "c"]), (envstr, "x", "y", "y"),
+])
+def test_every_reader_takes_blank_as_unset(monkeypatch, reader, default, value, parsed):
+    """One rule: an empty substitution (`DJANGO_DEBUG=`) is the default, never False, 0 or an empty list."""
+    monkeypatch.delenv("DERM_TEST_SETTING", raising=False)
+    assert reader("DERM_TEST_SETTING", default) == default
+    monkeypatch.setenv("DERM_TEST_SETTING", " ")
+    assert reader("DERM_TEST_SETTING", default) == default
+    monkeypatch.setenv("DERM_TEST_SETTING", value)
+    assert reader("DERM_TEST_SETTING", default) == parsed
+
+
+@pytest.mark.parametrize("reader", [envbool, envint, envfloat])
+def test_a_value_that_does_not_parse_stops_the_platform(monkeypatch, reader):
+    monkeypatch.setenv("DERM_TEST_SETTING", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="DERM_TEST_SETTING"):
+        reader("DERM_TEST_SETTING", 1)
 
 
 def test_blank_database_and_broker_urls_start_on_the_embedded_defaults(tmp_path):
