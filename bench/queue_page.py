@@ -99,7 +99,7 @@ def _legacy_queue(user):
     from patients.models import Case, CaseStatus
 
     return (
-        with_flags(Case.objects.visible_to(user).active().with_status(CaseStatus.AWAITING_REVIEW))
+        with_flags(Case.objects.visible_to(user).active().filter(status=CaseStatus.AWAITING_REVIEW))
         .select_related("patient")
         .order_by("flag_rank", F("risk").desc(nulls_last=True), "created_at", "pk")
     )

@@ -10,7 +10,6 @@ import fcntl
 import os
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -81,13 +80,3 @@ def acquire(name: str, *, count: int, wait: float) -> Slot:
         if time.monotonic() >= deadline:
             raise Busy(name)
         time.sleep(POLL_SECONDS)
-
-
-@contextmanager
-def held(name: str, *, count: int, wait: float):
-    """Hold one slot for the block; `Busy` (raised on entry only) when none came free within `wait` seconds."""
-    slot = acquire(name, count=count, wait=wait)
-    try:
-        yield
-    finally:
-        slot.release()

@@ -40,9 +40,6 @@ class CaseStatus(models.TextChoices):
 class CaseQuerySet(ClinicScopedQuerySet):
     clinic_path = "patient__clinic"
 
-    def with_status(self, status):
-        return self.filter(status=status)
-
 
 @tracked()
 class Case(Archivable):
