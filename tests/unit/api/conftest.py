@@ -6,12 +6,12 @@ import zlib
 from datetime import date
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
 
 from patients import services
 from patients.models import BodySite, LesionImage, Patient, StoredFile
+from tests.images import upload  # noqa: F401  (the one builder of uploaded files, re-exported for the API tests)
 
 
 def jpeg_bytes(size=(96, 72), color=(180, 90, 60), **save_options) -> bytes:
@@ -34,10 +34,6 @@ def png_header(width: int, height: int) -> bytes:
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
-
-
-def upload(name: str, content: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type=content_type)
 
 
 def db_state():
@@ -83,7 +79,7 @@ def make_case(user, patient, body_site=BodySite.BACK, notes="Changing naevus."):
 
 
 def make_image(user, case, color=(200, 100, 50)) -> LesionImage:
-    [image] = services.images_upload(case=case, files=[upload("lesion.jpg", jpeg_bytes(color=color))], uploaded_by=user)
+    [image] = services.images_upload(case=case, files=[upload(jpeg_bytes(color=color), "lesion.jpg")], uploaded_by=user)
     return image
 
 

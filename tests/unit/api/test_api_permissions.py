@@ -66,7 +66,7 @@ ENDPOINTS = [
         "image upload",
         "post",
         lambda o: f"/api/cases/{o['case'].public_id}/images/",
-        lambda o: {"images": [upload("new.jpg", jpeg_bytes(color=(10, 20, 30)))]},
+        lambda o: {"images": [upload(jpeg_bytes(color=(10, 20, 30)), "new.jpg")]},
         ok=201,
         multipart=True,
     ),

@@ -46,7 +46,7 @@ def exif_jpeg() -> bytes:
 
 
 def test_upload_several_images(staff_api, staff, case, django_capture_on_commit_callbacks):
-    files = [upload("a.jpg", jpeg_bytes(color=(10, 10, 10))), upload("b.png", png_bytes(), "image/png")]
+    files = [upload(jpeg_bytes(color=(10, 10, 10)), "a.jpg"), upload(png_bytes(), "b.png", "image/png")]
     with django_capture_on_commit_callbacks() as callbacks:
         response = post_images(staff_api, case, files)
     assert response.status_code == 201, response.content
@@ -63,7 +63,7 @@ def test_upload_several_images(staff_api, staff, case, django_capture_on_commit_
 
 def test_upload_single_image_as_image_field(staff_api, case, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post_images(staff_api, case, upload("one.jpg", jpeg_bytes()), field="image")
+        response = post_images(staff_api, case, upload(jpeg_bytes(), "one.jpg"), field="image")
     assert response.status_code == 201
     assert len(response.json()["images"]) == 1
     assert len(callbacks) == 1
@@ -86,7 +86,7 @@ def test_upload_as_json_is_415(staff_api, case):
 def test_upload_to_archived_case(staff_api, case, django_capture_on_commit_callbacks):
     staff_api.post(f"/api/cases/{case.public_id}/archive/", {"reason": "Wrong patient"}, format="json")
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post_images(staff_api, case, [upload("a.jpg", jpeg_bytes())])
+        response = post_images(staff_api, case, [upload(jpeg_bytes(), "a.jpg")])
     assert response.status_code == 409
     assert response.json() == {"errors": ["Images cannot be added to an archived case."]}
     assert not LesionImage.objects.exists() and len(callbacks) == 0
@@ -140,12 +140,12 @@ def assert_refused(response, filename, reason, before, case, callbacks):
 def test_bad_upload_is_refused(staff_api, case, django_capture_on_commit_callbacks, filename, make, content_type, reason):
     before = (LesionImage.objects.count(), StoredFile.objects.count())
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post_images(staff_api, case, [upload(filename, make(), content_type)])
+        response = post_images(staff_api, case, [upload(make(), filename, content_type)])
     assert_refused(response, filename, reason, before, case, callbacks)
 
 
 def test_one_bad_file_stores_none_of_the_batch(staff_api, case, django_capture_on_commit_callbacks):
-    files = [upload("good.jpg", jpeg_bytes()), upload("bad.jpg", b"nope"), upload("good2.png", png_bytes(), "image/png")]
+    files = [upload(jpeg_bytes(), "good.jpg"), upload(b"nope", "bad.jpg"), upload(png_bytes(), "good2.png", "image/png")]
     with django_capture_on_commit_callbacks() as callbacks:
         response = post_images(staff_api, case, files)
     assert_refused(response, "bad.jpg", "not a JPEG or PNG", (0, 0), case, callbacks)
@@ -156,7 +156,7 @@ def test_file_over_the_limit(staff_api, case, settings, django_capture_on_commit
     settings.DERM_MAX_UPLOAD_BYTES = 1024 * 1024
     data = jpeg_bytes() + os.urandom(1024 * 1024)
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post_images(staff_api, case, [upload("huge.jpg", data)])
+        response = post_images(staff_api, case, [upload(data, "huge.jpg")])
     assert_refused(response, "huge.jpg", "larger than the 1 MB limit", (0, 0), case, callbacks)
 
 
@@ -164,25 +164,25 @@ def test_file_over_the_default_20_mb_limit(staff_api, case, settings, django_cap
     assert settings.DERM_MAX_UPLOAD_BYTES == 20 * 1024 * 1024
     data = jpeg_bytes() + b"\0" * (20 * 1024 * 1024)
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post_images(staff_api, case, [upload("huge.jpg", data)])
+        response = post_images(staff_api, case, [upload(data, "huge.jpg")])
     assert_refused(response, "huge.jpg", "larger than the 20 MB limit", (0, 0), case, callbacks)
 
 
 def test_exact_duplicate_in_the_case(staff_api, staff, case, django_capture_on_commit_callbacks):
     data = jpeg_bytes(color=(9, 99, 199))
-    assert post_images(staff_api, case, [upload("first.jpg", data)]).status_code == 201
+    assert post_images(staff_api, case, [upload(data, "first.jpg")]).status_code == 201
     case.status = CaseStatus.DRAFT  # so that assert_refused can see the status is left alone
     case.save(update_fields=["status"])
     before = (LesionImage.objects.count(), StoredFile.objects.count())
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post_images(staff_api, case, [upload("again.jpg", data)])
+        response = post_images(staff_api, case, [upload(data, "again.jpg")])
     assert_refused(response, "again.jpg", "already in the case", before, case, callbacks)
 
 
 def test_duplicate_within_one_batch(staff_api, case, django_capture_on_commit_callbacks):
     data = jpeg_bytes(color=(5, 55, 155))
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post_images(staff_api, case, [upload("a.jpg", data), upload("b.jpg", data)])
+        response = post_images(staff_api, case, [upload(data, "a.jpg"), upload(data, "b.jpg")])
     assert_refused(response, "b.jpg", "already in the case", (0, 0), case, callbacks)
 
 
@@ -190,8 +190,8 @@ def test_same_image_in_another_case_is_fine(staff_api, staff, case, patient):
     from .conftest import make_case
 
     data = jpeg_bytes(color=(7, 77, 177))
-    assert post_images(staff_api, case, [upload("a.jpg", data)]).status_code == 201
-    assert post_images(staff_api, make_case(staff, patient), [upload("a.jpg", data)]).status_code == 201
+    assert post_images(staff_api, case, [upload(data, "a.jpg")]).status_code == 201
+    assert post_images(staff_api, make_case(staff, patient), [upload(data, "a.jpg")]).status_code == 201
 
 
 # --- metadata and bytes ---------------------------------------------------------
@@ -222,7 +222,7 @@ def test_round_trip_strips_metadata_and_applies_orientation(staff_api, case, dja
     assert uploaded.getexif()[0x0112] == 6 and uploaded.getexif().get_ifd(0x8825)  # the test image really has them
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = post_images(staff_api, case, [upload("camera.jpg", original)])
+        response = post_images(staff_api, case, [upload(original, "camera.jpg")])
     assert response.status_code == 201 and len(callbacks) == 1
     meta = response.json()["images"][0]
     assert meta["sha256"] == hashlib.sha256(original).hexdigest()
@@ -250,7 +250,7 @@ def test_round_trip_strips_metadata_and_applies_orientation(staff_api, case, dja
 
 def test_png_round_trip(staff_api, case):
     original = png_bytes(size=(100, 70), color=(12, 34, 56))
-    meta = post_images(staff_api, case, [upload("scan.png", original, "image/png")]).json()["images"][0]
+    meta = post_images(staff_api, case, [upload(original, "scan.png", "image/png")]).json()["images"][0]
     served = staff_api.get(meta["content_url"])
     assert served["Content-Type"] == "image/png"
     decoded = Image.open(io.BytesIO(served.content))

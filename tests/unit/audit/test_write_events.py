@@ -69,7 +69,7 @@ def test_writes_through_the_api(api_as, staff, patient, new_events, django_captu
     assert _summary(new_events()) == [(Action.CASE_CREATE, "case", case_id, Outcome.ALLOWED)]
 
     with django_capture_on_commit_callbacks():
-        response = api.post(f"/api/cases/{case_id}/images/", {"images": [upload("a.jpg", jpeg_bytes())]})
+        response = api.post(f"/api/cases/{case_id}/images/", {"images": [upload(jpeg_bytes(), "a.jpg")]})
     [image] = response.json()["images"]
     assert _summary(new_events()) == [(Action.IMAGE_UPLOAD, "image", image["public_id"], Outcome.ALLOWED)]
 
