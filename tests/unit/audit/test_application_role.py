@@ -53,8 +53,19 @@ def app_role(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def app_cursor(app_role):
+def app_rights(app_role, django_db_blocker):
+    """The role's rights made current for this test, as a deployment does after every migrate: tests elsewhere in
+    the session (tests/unit/diagnosis/test_migrations.py) drop and re-create tables, and a re-created table is
+    read-and-insert only for the application until the command runs again."""
+    with django_db_blocker.unblock(), override_settings(DERM_DATABASE_OWNER=None):
+        call_command("db_roles", role=app_role["role"], password=app_role["password"])
+    return app_role
+
+
+@pytest.fixture
+def app_cursor(app_rights):
     """A cursor connected as the application role, in one transaction rolled back at the end."""
+    app_role = app_rights
     conn = psycopg2.connect(
         dbname=app_role["dbname"], user=app_role["role"], password=app_role["password"],
         host=app_role["host"], port=app_role["port"],
@@ -250,8 +261,9 @@ def test_the_deployment_step_migrates_as_the_owner_and_grants_to_the_application
 
 
 @pytest.fixture
-def as_app_role(app_role, transactional_db):
+def as_app_role(app_rights, transactional_db):
     """Django's own connection switched to the application role for the test (postgres again for the flush)."""
+    app_role = app_rights
     settings = connection.settings_dict
     saved = {key: settings[key] for key in ("USER", "PASSWORD")}
     connection.close()
