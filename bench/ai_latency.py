@@ -58,7 +58,7 @@ def main() -> None:
         return
     import numpy as np
 
-    from diagnosis.model_registry import model_version_active, predictor_for
+    from diagnosis.inference.model_registry import model_version_active, predictor_for
     from diagnosis.models import Prediction
     from ml.clinical_metadata import encode_many
     from ml.predictor import flip_views

@@ -41,7 +41,7 @@ def main() -> None:
     from django.db import transaction
     from PIL import Image
 
-    from diagnosis.model_registry import model_version_active, predictor_for
+    from diagnosis.inference.model_registry import model_version_active, predictor_for
     from diagnosis.models import Prediction
     from ml.clinical_metadata import encode_many
     from ml.predictor import flip_views

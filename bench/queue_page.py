@@ -125,7 +125,7 @@ def main() -> None:
         print("needs DATABASE_URL=postgres://... (make bench sets it): skipped")
         return
     from dermplatform.accounts.models import Clinic, Role, User
-    from diagnosis import queue
+    from diagnosis.review import queue
     from diagnosis.models import CaseTriage, ModelVersion
 
     call_command("migrate", verbosity=0)

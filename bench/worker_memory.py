@@ -24,7 +24,7 @@ PER_CASE = 20  # the most one upload takes
 _BARE = "import django; django.setup(); print('ready', flush=True); import time; time.sleep(3600)"
 _MODEL = (
     "import django; django.setup()\n"
-    "from diagnosis.model_registry import model_version_active, predictor_for\n"
+    "from diagnosis.inference.model_registry import model_version_active, predictor_for\n"
     "from bench.ai_latency import _image_bytes\n"
     "import io; from PIL import Image\n"
     "p = predictor_for(model_version_active())\n"
@@ -88,7 +88,7 @@ def main() -> None:
     from django.db import transaction
 
     from bench.world import bench_staff
-    from diagnosis.model_registry import model_version_active
+    from diagnosis.inference.model_registry import model_version_active
     from diagnosis.models import Prediction
     from patients.services import images_upload
     from tests.factories import CaseFactory, PatientFactory

@@ -14,8 +14,8 @@ urlpatterns = [
     # The split view serves its start-up script from ?script, not inline (Content-Security-Policy).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema", metadata_class=None), name="api_docs"),
     path("", include("patients.api.urls")),
-    path("", include("diagnosis.api.urls")),
-    path("", include("diagnosis.worklist.api_urls")),
+    path("", include("diagnosis.review.api.urls")),
+    path("", include("diagnosis.review.worklist.api_urls")),
     path("", include("diagnosis.reports.api_urls")),
     path("", include("diagnosis.validation.api_urls")),
 ]

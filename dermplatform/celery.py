@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery, signals
+from celery import Celery
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dermplatform.settings")
@@ -11,17 +11,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("inference"))
 app.autodiscover_tasks()
 # The sweep of lost tasks is CELERY_BEAT_SCHEDULE in the settings, run by one `celery beat` per deployment.
-
-
-def _connect_warmup() -> None:
-    # The worker loads and warms the active model before its first task (no cold start for the first upload).
-    from diagnosis import warmup
-
-    signals.worker_init.connect(warmup.warm_in_main_process, weak=False)
-    signals.worker_process_init.connect(warmup.warm_in_pool_process, weak=False)
-
-
-_connect_warmup()
+# Apps connect their worker signals in AppConfig.ready (django.setup runs before the worker sends worker_init).
 
 
 @app.task(name="dermplatform.ping", soft_time_limit=10, time_limit=20)

@@ -107,7 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dermplatform.accounts.context_processors.session",
-                "diagnosis.worklist.context_processors.worklist_count",
+                "diagnosis.review.worklist.context_processors.worklist_count",
             ],
         },
     },
@@ -228,7 +228,7 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_SOCKET_TIMEOUT
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A prefork child loads and warms the model before it reports up (diagnosis.warmup); Celery's 4 s default
+# A prefork child loads and warms the model before it reports up (diagnosis.inference.warmup); Celery's 4 s default
 # would kill and restart it for ever on a loaded or slow machine.
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = envint("CELERY_WORKER_PROC_ALIVE_TIMEOUT", 120)
 CELERY_TASK_SERIALIZER = "json"
@@ -252,7 +252,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "in
 # tries it is marked failed and left alone.
 DERM_SWEEP_INTERVAL = envint("DERM_SWEEP_INTERVAL", 30)  # seconds
 DERM_SWEEP_GRACE = envint("DERM_SWEEP_GRACE", 30)  # seconds
-# Each sweep beat sends is the scheduler's heartbeat (diagnosis.scheduler_heartbeat). After this many missed
+# Each sweep beat sends is the scheduler's heartbeat (diagnosis.inference.scheduler_heartbeat). After this many missed
 # sweeps /healthz says "degraded" naming the scheduler, the admin shows a banner, and the workers sweep in its
 # place (one at a time, once per DERM_SWEEP_INTERVAL): a missing beat delays work, never strands it.
 DERM_SCHEDULER_MISSED_SWEEPS = envint("DERM_SCHEDULER_MISSED_SWEEPS", 4)
@@ -274,7 +274,7 @@ DERM_AI_RETRY_MAX_DELAY = envint("DERM_AI_RETRY_MAX_DELAY", 45)
 # A dermatologist who opens a waiting case claims it; the claim lapses after this many idle minutes (no page
 # opened or form sent on the case by its holder), so a case left open on a desk goes back to the colleagues.
 DERM_CLAIM_IDLE_MINUTES = envint("DERM_CLAIM_IDLE_MINUTES", 30)
-# The staff worklist (diagnosis.worklist): an excision or biopsy planned this many days ago without histology is
+# The staff worklist (diagnosis.review.worklist): an excision or biopsy planned this many days ago without histology is
 # "histology outstanding"; a follow-up visit shows this many days before it is due.
 DERM_WORKLIST_HISTOLOGY_DAYS = envint("DERM_WORKLIST_HISTOLOGY_DAYS", 28)
 DERM_WORKLIST_FOLLOW_UP_LEAD_DAYS = envint("DERM_WORKLIST_FOLLOW_UP_LEAD_DAYS", 14)
@@ -319,7 +319,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DiagnosisEnum": "diagnosis.models.review.DIAGNOSES",
         "HistologyDiagnosisEnum": "diagnosis.models.histology.HISTOLOGY_DIAGNOSES",
-        "WorklistItemKindEnum": "diagnosis.worklist.models.ItemKind",
+        "WorklistItemKindEnum": "diagnosis.review.worklist.models.ItemKind",
     },
     # Every operation's error answers (400, 401, 403, 404, 409, 422) documented once (dermplatform.api_schema).
     "POSTPROCESSING_HOOKS": [

@@ -8,12 +8,20 @@ from dermplatform.accounts.models import Clinic
 from dermplatform.audit.admin_reads import AuditedReadsAdmin
 from dermplatform.audit.services import Action, event_record
 from dermplatform.read_only_admin import ReadOnlyAdmin
-
-from .model_activation import images_waiting_for_ai, model_version_activate
-from .model_version_form import ModelVersionForm, card_figures_html, card_json_html
-from .models import ClassificationJob, ClinicThresholds, ModelVersion, Prediction, Review, ValidationImage, ValidationRun
-from .reports import selectors as report_selectors
-from .reports.drift import ALPHA, MIN_IMAGES, drift_reference
+from diagnosis.inference.ai_waiting import images_delayed, images_waiting
+from diagnosis.inference.model_activation import images_waiting_for_ai, model_version_activate
+from diagnosis.inference.model_version_form import ModelVersionForm, card_figures_html, card_json_html
+from diagnosis.models import (
+    ClassificationJob,
+    ClinicThresholds,
+    ModelVersion,
+    Prediction,
+    Review,
+    ValidationImage,
+    ValidationRun,
+)
+from diagnosis.reports import selectors as report_selectors
+from diagnosis.reports.drift import ALPHA, MIN_IMAGES, drift_reference
 
 
 class ClinicalReadOnlyAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
@@ -36,7 +44,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_display = ["name", "sha256", "is_active", "runtime", "registered_at"]
     list_filter = ["runtime", "is_active"]
     # The card as figures; its raw JSON stays one click away. Switching the active version off goes through
-    # ModelVersionForm (diagnosis.model_activation: refused while images wait for the AI, else confirmed first).
+    # ModelVersionForm (diagnosis.inference.model_activation: refused while images wait for the AI, else confirmed first).
     form = ModelVersionForm
     readonly_fields = ["name", "sha256", "directory", "classes", "card_figures", "card_json", "runtime",
                        "litert_sha256", "runtime_note", "registered_at"]
@@ -167,7 +175,7 @@ class ReviewAdmin(ClinicalReadOnlyAdmin):
 
 class WaitingFilter(admin.SimpleListFilter):
     """Jobs by where their image stands: still waiting for the AI, waiting longer than DERM_AI_DELAYED_SECONDS
-    (diagnosis.ai_waiting: the same rule as the case page), or given up on."""
+    (diagnosis.inference.ai_waiting: the same rule as the case page), or given up on."""
 
     title = "waiting for the AI"
     parameter_name = "waiting"
@@ -176,8 +184,6 @@ class WaitingFilter(admin.SimpleListFilter):
         return [("waiting", "Waiting"), ("delayed", "Delayed (waiting too long)"), ("failed", "Given up on")]
 
     def queryset(self, request, queryset):
-        from .ai_waiting import images_delayed, images_waiting
-
         if self.value() == "waiting":
             return queryset.filter(image__in=images_waiting().values("pk"))
         if self.value() == "delayed":

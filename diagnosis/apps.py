@@ -12,31 +12,37 @@ class DiagnosisConfig(AppConfig):
 
         from django.db.models.signals import post_save
 
+        from diagnosis.triage import case_saved
         from patients.models import Case
-
-        from .triage import case_saved
 
         post_save.connect(case_saved, sender=Case, dispatch_uid="diagnosis.triage_case_saved")
 
+        from diagnosis.review.api.serializers import case_headline_data
         from patients.api.serializers import case_detail_providers
-
-        from .api.serializers import case_headline_data
 
         case_detail_providers["headline"] = case_headline_data
 
         from celery.signals import worker_ready, worker_shutdown
 
         from dermplatform.health import check_register
-
-        from . import scheduler_heartbeat
+        from diagnosis.inference import scheduler_heartbeat
 
         # /healthz reports the scheduler; every worker watches its heartbeat and sweeps in its place if it stops.
         check_register("scheduler", scheduler_heartbeat.health_check)
         worker_ready.connect(scheduler_heartbeat.worker_watch_start, dispatch_uid="diagnosis.scheduler_watch")
         worker_shutdown.connect(scheduler_heartbeat.worker_watch_stop, dispatch_uid="diagnosis.scheduler_unwatch")
 
+        from celery.signals import worker_init, worker_process_init
+
+        from diagnosis.inference import warmup
+
+        # A worker loads and warms the active model before its first task (no cold start for the first upload).
+        # Celery's Django fix-up runs django.setup() (so this) before the worker sends worker_init.
+        worker_init.connect(warmup.warm_in_main_process, dispatch_uid="diagnosis.warm_main_process")
+        worker_process_init.connect(warmup.warm_in_pool_process, dispatch_uid="diagnosis.warm_pool_process")
+
 
 def _queue_stored_images(sender, image_ids, **kwargs):
-    from .services import images_enqueue
+    from diagnosis.inference.enqueue import images_enqueue
 
     images_enqueue(image_ids=image_ids)

@@ -8,10 +8,9 @@ statuses without the services call triage_refresh themselves.
 from django.db import models
 from django.db.models import Exists, Max, OuterRef, Q, Value, When
 
-from patients.models import Case, CaseStatus
-
-from .models import CaseTriage, ClassificationJob, Prediction
-from .models.prediction import Flag
+from diagnosis.models import CaseTriage, ClassificationJob, Prediction
+from diagnosis.models.prediction import Flag
+from patients.models import Case, waiting_for_review
 
 # The queue's groups, most urgent first. "Not flagged" and "no operating point" wait together after them.
 FLAG_GROUPS = [
@@ -53,10 +52,6 @@ def with_flags(cases, *, prediction_model=Prediction, job_model=ClassificationJo
     )
 
 
-def is_waiting(status: str, archived_at) -> bool:
-    return status == CaseStatus.AWAITING_REVIEW and archived_at is None
-
-
 FIELDS = ["clinic", "public_id", "waiting_since", "waiting", "flag", "flag_rank", "risk", "risk_sort", "ai_failed"]
 
 
@@ -68,7 +63,7 @@ def triage_rows(cases, *, triage_model=CaseTriage, **models_) -> list:
     return [
         triage_model(
             case_id=row["pk"], clinic_id=row["patient__clinic_id"], public_id=row["public_id"],
-            waiting_since=row["created_at"], waiting=is_waiting(row["status"], row["archived_at"]),
+            waiting_since=row["created_at"], waiting=waiting_for_review(row["status"], row["archived_at"]),
             flag=row["flag"], flag_rank=row["flag_rank"], risk=row["risk"],
             risk_sort=1.0 if row["risk"] is None else -row["risk"], ai_failed=row["ai_failed"],
         )
@@ -88,7 +83,7 @@ def case_saved(sender, instance, created, raw=False, **kwargs):
     the queue, created waiting too (imports, fixtures), and any other leaves it."""
     if raw:
         return
-    if is_waiting(instance.status, instance.archived_at):
+    if waiting_for_review(instance.status, instance.archived_at):
         triage_refresh(case_ids=[instance.pk])
     elif not created:
         CaseTriage.objects.filter(case_id=instance.pk, waiting=True).update(waiting=False)

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from . import views
-from .access_history.views import patient_access
+from diagnosis.review import views
+from diagnosis.review.access_history.views import patient_access
 
 app_name = "diagnosis"
 urlpatterns = [

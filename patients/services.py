@@ -208,8 +208,7 @@ def images_upload(*, case: Case, files, uploaded_by) -> list[LesionImage]:
         with transaction.atomic():
             case = Case.objects.select_for_update().get(pk=case.pk)
             stored = [_store_image(case, image, uploaded_by) for image in cleaned]
-            case.status = CaseStatus.AWAITING_AI
-            case.save(update_fields=["status", "updated_at"])
+            case.move_to(CaseStatus.AWAITING_AI)
             image_ids = [lesion_image.pk for lesion_image in stored]
             # robust: nothing that happens after the commit (a broker outage) turns a stored upload into an error.
             transaction.on_commit(lambda: _announce_stored(image_ids), robust=True)

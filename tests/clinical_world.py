@@ -9,8 +9,8 @@ import io
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from diagnosis import services as diagnosis_services
 from diagnosis.models import ClassificationJob, ModelVersion, Prediction
+from diagnosis.review import services as diagnosis_services
 from patients import services
 from patients.models import CaseStatus
 from tests.factories import CaseFactory, PatientFactory

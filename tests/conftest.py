@@ -104,7 +104,7 @@ def tiny_model_dir(tmp_path_factory):
 
 @pytest.fixture
 def active_model(db, tiny_model_dir):
-    from diagnosis.model_registry import model_version_register
+    from diagnosis.inference.model_registry import model_version_register
 
     return model_version_register(directory=tiny_model_dir, activate=True)
 
@@ -124,7 +124,7 @@ def model_variant(db, tiny_model_dir, tmp_path, monkeypatch):
     import json
     import shutil
 
-    from diagnosis import model_registry
+    from diagnosis.inference import model_registry
     from diagnosis.models import ModelVersion
 
     monkeypatch.setattr(model_registry, "_loaded", {})

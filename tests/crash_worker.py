@@ -11,7 +11,7 @@ from dermplatform.celery import app  # noqa: F401  (what `celery -A tests.crash_
 
 @signals.worker_process_init.connect(weak=False)
 def _die_on_that_image(**kwargs):
-    from diagnosis import services
+    from diagnosis.inference import services
 
     doomed = int(os.environ["DERM_TEST_CRASH_IMAGE_ID"])
     classify_together = services.images_classify_together

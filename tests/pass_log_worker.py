@@ -15,7 +15,7 @@ from dermplatform.celery import app  # noqa: F401  (what `celery -A tests.pass_l
 @signals.worker_init.connect(weak=False)  # the solo pool runs tasks in the main process
 @signals.worker_process_init.connect(weak=False)  # a prefork pool process
 def _log_each_pass(**kwargs):
-    from diagnosis import services
+    from diagnosis.inference import services
 
     if getattr(services.images_classify_together, "logs_passes", False):
         return  # installed in the main process before the fork

@@ -79,7 +79,7 @@ class Action(models.TextChoices):
     ADMIN_VIEW = "admin.view", "Viewed a record in the admin"
     ADMIN_HISTORY = "admin.history", "Viewed a record's admin change log"
     VALUE_HISTORY = "admin.value_history", "Viewed value history in the admin"
-    # Which model version the AI uses (diagnosis.model_activation), set by admins.
+    # Which model version the AI uses (diagnosis.inference.model_activation), set by admins.
     MODEL_ACTIVATE = "model.activate", "Made a model version active"
     MODEL_DEACTIVATE = "model.deactivate", "Switched off the active model version"
 

@@ -17,7 +17,7 @@ class ClassificationJob(models.Model):
     last_error = models.TextField(blank=True)
     failed_at = models.DateTimeField(null=True, blank=True, help_text="When the AI gave up on it.")
     failure_reason = models.TextField(blank=True)
-    # The "delayed" clock (diagnosis.ai_waiting) runs from the upload, or from here when staff asked again.
+    # The "delayed" clock (diagnosis.inference.ai_waiting) runs from the upload, or from here when staff asked again.
     retried_at = models.DateTimeField(null=True, blank=True, help_text="When staff last asked the AI again.")
     # The worker passing it through the model now (alone or in a batch): another worker's task for it waits until
     # the claim is released, lapses (after classify_image's hard time limit) or its holder is known to be dead.
@@ -27,7 +27,7 @@ class ClassificationJob(models.Model):
         default=False,
         help_text="Its last try was a batch pass that did not finish: its next try goes alone, counted by the batch.",
     )
-    # The "delayed" clock (diagnosis.ai_waiting) runs from the upload, or from here when staff asked again.
+    # The "delayed" clock (diagnosis.inference.ai_waiting) runs from the upload, or from here when staff asked again.
     retried_at = models.DateTimeField(null=True, blank=True, help_text="When staff last asked the AI again.")
 
     def __str__(self) -> str:

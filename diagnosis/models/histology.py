@@ -2,8 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from dermplatform.audit.history import tracked
-
-from .review import DIAGNOSES
+from diagnosis.models.review import DIAGNOSES
 
 HISTOLOGY_DIAGNOSES = [*DIAGNOSES, ("other", "Other (not one of the seven classes)")]
 

@@ -60,7 +60,7 @@ class Review(models.Model):
         max_length=300, blank=True,
         help_text=(
             "The malignant or flagged opinions this decision turned into a benign diagnosis or a Reassure/Follow-up "
-            "plan (diagnosis.review_rules), in words; empty when it is no downgrade."
+            "plan (diagnosis.review.rules), in words; empty when it is no downgrade."
         ),
     )
     downgrade_reason = models.TextField(blank=True, help_text="Why the decision went against a malignant or flagged opinion.")

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 
 class SchedulerHeartbeat(models.Model):
-    """The scheduler's heartbeat: one row, written by each sweep beat sends (diagnosis.scheduler_heartbeat).
+    """The scheduler's heartbeat: one row, written by each sweep beat sends (diagnosis.inference.scheduler_heartbeat).
 
     In the database, not Redis, so that a Redis restart (the very fault the sweep repairs) does not erase it.
     `watching_since` starts the clock for a deployment whose beat never ran at all."""

@@ -1,7 +1,7 @@
 from django.db import models
 
-from .prediction import image_storage
-from .review import DIAGNOSES
+from diagnosis.models.prediction import image_storage
+from diagnosis.models.review import DIAGNOSES
 
 
 class ValidationImage(models.Model):

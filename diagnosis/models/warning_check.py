@@ -3,7 +3,7 @@ from django.db import models
 
 
 class WarningKind(models.TextChoices):
-    """Warnings about a case's images that concern the decision (diagnosis.case_warnings)."""
+    """Warnings about a case's images that concern the decision (diagnosis.review.case_warnings)."""
 
     DUPLICATE = "duplicate", "Same file stored for another patient"
     NOT_ASSESSABLE = "not_assessable", "Image not assessable by the AI"

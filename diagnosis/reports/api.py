@@ -8,16 +8,15 @@ from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from diagnosis.reports import selectors as report_selectors
+from diagnosis.reports.content import case_report
+from diagnosis.reports.fhir import case_report_bundle
+from diagnosis.reports.performance import performance_by_version
+from diagnosis.reports.responses import case_pdf_response, clinic_cases_csv_response
+from diagnosis.reports.serializers import PerformanceSerializer
+from diagnosis.review.api.permissions import ClinicReportsApiPermission
 from patients import selectors as patient_selectors
 from patients.api.views import ClinicalApi, validated_query
-
-from ..api.permissions import ClinicReportsApiPermission
-from ..performance import performance_by_version
-from . import selectors as report_selectors
-from .content import case_report
-from .fhir import case_report_bundle
-from .responses import case_pdf_response, clinic_cases_csv_response
-from .serializers import PerformanceSerializer
 
 
 class PdfRenderer(BaseRenderer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from diagnosis.reports import api
 
 app_name = "reports_api"
 urlpatterns = [

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Prefetch
 
+from diagnosis.models import Histology, Prediction, Review
+from diagnosis.opinion import ai_summary_of
 from patients.models import LesionImage
-
-from ..models import Histology, Prediction, Review
-from ..services import ai_summary_of
 
 BATCH = 500
 

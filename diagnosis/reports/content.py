@@ -5,11 +5,10 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from diagnosis.models import Histology, Prediction, Review
+from diagnosis.opinion import case_ai_summary
+from diagnosis.review import selectors
 from patients.models import Case, LesionImage
-
-from .. import selectors
-from ..models import Histology, Prediction, Review
-from ..services import case_ai_summary
 
 
 def person_name(user) -> str:
@@ -32,7 +31,7 @@ class CaseReport:
     headline: dict | None
     histology: Histology | None
     review: Review | None
-    summary: dict | None  # diagnosis.services.case_ai_summary
+    summary: dict | None  # diagnosis.opinion.case_ai_summary
     images: list[ImageEntry] = field(default_factory=list)
 
     @property

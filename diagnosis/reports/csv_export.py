@@ -7,11 +7,11 @@ free text can name people, and none of it is needed to check what the AI said ag
 found. The reviewer's user name stays: an audit asks who decided.
 """
 
-import csv
-
 from django.utils import timezone
 
-from .case_facts import case_facts
+from dermplatform.csv_stream import csv_lines
+
+from diagnosis.reports.case_facts import case_facts
 
 COLUMNS = [
     "case_id", "lesion_id", "patient_id", "clinic", "visit_date", "body_site", "status", "archived", "images",
@@ -20,14 +20,6 @@ COLUMNS = [
     "downgrade_of", "reviewer", "reviewed_on",
     "histology_diagnosis", "histology_date", "ai_agrees_with_dermatologist", "ai_agrees_with_histology",
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """Text as a spreadsheet reads it: never a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
 
 def _yes_no(value) -> str:
     return "" if value is None else ("yes" if value else "no")
@@ -56,14 +48,6 @@ def _row(facts) -> list:
     ]
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def clinic_cases_csv(cases):
     """Yield the CSV text line by line (a streaming response): the header, then one line per case."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(COLUMNS)
-    for facts in case_facts(cases):
-        yield writer.writerow([_cell(value) for value in _row(facts)])
+    return csv_lines(COLUMNS, (_row(facts) for facts in case_facts(cases)))

@@ -17,10 +17,10 @@ import uuid
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models.prediction import Flag
-from ..not_assessable import reason_text
-from .content import CaseReport, person_name
-from .snomed import body_site_concept, diagnosis_concept, plan_concept
+from diagnosis.models.prediction import Flag
+from diagnosis.not_assessable import reason_text
+from diagnosis.reports.content import CaseReport, person_name
+from diagnosis.reports.snomed import body_site_concept, diagnosis_concept, plan_concept
 
 CASE_ID_SYSTEM = "urn:dermplatform:case"
 LOINC = "http://loinc.org"
@@ -145,7 +145,7 @@ def _decision(report: CaseReport, patient: dict, practitioner: dict | None) -> d
             "valueQuantity": {"value": review.follow_up_months, "unit": "month", "system": "http://unitsofmeasure.org", "code": "mo"},
         })
     if review.is_downgrade:
-        # A decision that went against a malignant or flagged opinion (diagnosis.review_rules), with what it went against.
+        # A decision that went against a malignant or flagged opinion (diagnosis.review.rules), with what it went against.
         components.append({"code": _text("Downgrade"), "valueString": review.downgrade_sources})
     notes = [f"{review.get_decision_display()}."]
     if review.is_downgrade:

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from ..performance import CLASSES, Proportion
+from diagnosis.reports.performance import CLASSES, Proportion
 
 FLAG_POSITIVES = {"mel": frozenset({"mel"}), "malignant": frozenset({"akiec", "bcc", "mel"})}
 FLAG_NAMES = {"mel": "melanoma flag", "malignant": "malignancy flag"}

@@ -6,6 +6,7 @@ each image beside its heat-map. Images are scaled down before embedding: an orig
 """
 
 import io
+from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from PIL import Image as PILImage
@@ -14,11 +15,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
 
-from ..models.review import DIAGNOSES
-from ..not_assessable import reason_text
-from .content import CaseReport, person_name
+from diagnosis.models.review import DIAGNOSES
+from diagnosis.not_assessable import reason_text
+from diagnosis.reports.content import CaseReport, person_name
 
 NAMES = dict(DIAGNOSES)
 IMAGE_BOX = 80 * mm  # each picture fits this square; an image and its heat-map sit side by side

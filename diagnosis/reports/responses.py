@@ -2,9 +2,9 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from . import csv_export
-from .content import CaseReport
-from .pdf import case_report_pdf
+from diagnosis.reports import csv_export
+from diagnosis.reports.content import CaseReport
+from diagnosis.reports.pdf import case_report_pdf
 
 
 def case_pdf_response(report: CaseReport) -> HttpResponse:

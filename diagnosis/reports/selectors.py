@@ -9,10 +9,9 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from dermplatform.accounts.models import Clinic, Role
+from diagnosis.models import ModelVersion, Prediction
+from diagnosis.reports.drift import WeekCounts, WeekDrift, drift_reference, weeks_drift
 from patients.models import Case
-
-from ..models import ModelVersion, Prediction
-from .drift import WeekCounts, WeekDrift, drift_reference, weeks_drift
 
 DRIFT_WEEKS = 8  # the drift watch shows the last 8 ISO weeks
 

@@ -1,10 +1,10 @@
-"""Output of the real-world performance API: diagnosis.performance's figures as they are, field by field.
+"""Output of the real-world performance API: diagnosis.reports.performance's figures as they are, field by field.
 Model versions are named by name and SHA-256 (no database ids leave the server)."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diagnosis.api.serializers import ModelVersionSerializer
+from diagnosis.review.api.serializers import ModelVersionSerializer
 
 
 class ProportionSerializer(serializers.Serializer):

@@ -8,10 +8,9 @@ and text only: a wrong concept would be worse than none.
 Concept ids are from the SNOMED CT International Edition; displays are their preferred terms.
 """
 
+from diagnosis.models.histology import HISTOLOGY_DIAGNOSES
+from diagnosis.models.review import ManagementPlan
 from patients.models import BodySite
-
-from ..models.histology import HISTOLOGY_DIAGNOSES
-from ..models.review import ManagementPlan
 
 SNOMED = "http://snomed.info/sct"
 DX_SYSTEM = "urn:dermplatform:ham10000-dx"

@@ -6,13 +6,12 @@ from django.views.decorators.http import require_GET
 
 from dermplatform.accounts.models import Clinic, Role
 from dermplatform.accounts.permissions import role_required
+from diagnosis.reports import selectors as report_selectors
+from diagnosis.reports.content import case_report
+from diagnosis.reports.drift import ALPHA, MIN_IMAGES
+from diagnosis.reports.performance import performance_by_version
+from diagnosis.reports.responses import case_pdf_response, clinic_cases_csv_response
 from patients import selectors as patient_selectors
-
-from ..performance import performance_by_version
-from . import selectors as report_selectors
-from .content import case_report
-from .drift import ALPHA, MIN_IMAGES
-from .responses import case_pdf_response, clinic_cases_csv_response
 
 # Who reads a case reads its report: the clinic's staff and dermatologists.
 CASE_READERS = (Role.STAFF, Role.DERMATOLOGIST)

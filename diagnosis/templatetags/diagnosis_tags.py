@@ -1,9 +1,17 @@
 from django import template
 
+from diagnosis.inference.ai_waiting import case_images_delayed, case_slow_at
+from diagnosis.inference.ai_waiting import case_retry_allowed as allowed
+from diagnosis.inference.scheduler_heartbeat import scheduler_state as state
 from diagnosis.models.prediction import Flag
 from diagnosis.models.prediction import risk_level as _risk_level
 from diagnosis.models.review import DIAGNOSES
 from diagnosis.not_assessable import reason_in_words
+from diagnosis.opinion import case_ai_summary
+from diagnosis.review.case_warnings import case_warnings as warnings
+from diagnosis.review.selectors import case_discordance as discordance
+from diagnosis.review.selectors import case_headline as headline
+from diagnosis.review.selectors import histologies, histology_current, review_current
 
 register = template.Library()
 NAMES = dict(DIAGNOSES)
@@ -52,47 +60,35 @@ def active_claim(case):
 @register.simple_tag
 def case_summary(case):
     """The AI's opinion on a case, for pages outside the diagnosis app."""
-    from diagnosis.services import case_ai_summary
-
     return case_ai_summary(case)
 
 
 @register.simple_tag
 def case_headline(case):
     """What the case leads with: histology, then the dermatologist's decision, then the AI's opinion."""
-    from diagnosis.selectors import case_headline as headline
-
     return headline(case=case)
 
 
 @register.simple_tag
 def case_discordance(case):
-    """Histology contradicting the decision in force (diagnosis.discordance), or None."""
-    from diagnosis.selectors import case_discordance as discordance
-
+    """Histology contradicting the decision in force (diagnosis.review.discordance), or None."""
     return discordance(case=case)
 
 
 @register.simple_tag
 def case_warnings(case):
-    """The case's open image warnings (diagnosis.case_warnings): duplicate file, not assessable, AI failed."""
-    from diagnosis.case_warnings import case_warnings as warnings
-
+    """The case's open image warnings (diagnosis.review.case_warnings): duplicate file, not assessable, AI failed."""
     return warnings(case=case)
 
 
 @register.simple_tag
 def case_histologies(case):
-    from diagnosis.selectors import histologies
-
     return histologies(case=case)
 
 
 @register.simple_tag
 def visit_ai(case):
     """A visit's AI opinion for the lesion page: the summary plus P(melanoma) averaged over assessable images."""
-    from diagnosis.services import case_ai_summary
-
     summary = case_ai_summary(case)
     if summary is None:
         return None
@@ -103,8 +99,6 @@ def visit_ai(case):
 def lesion_timeline(visits):
     """Each visit of a lesion (oldest first) with its AI opinion, P(melanoma), its change since the visit before,
     and the dermatologist's current decision."""
-    from diagnosis.selectors import histology_current, review_current
-
     rows, previous = [], None
     for case in visits:
         ai = visit_ai(case)
@@ -124,20 +118,16 @@ def signed_points(value) -> str:
 
 @register.simple_tag
 def case_ai_delayed(case):
-    """The case's images waiting for the AI longer than DERM_AI_DELAYED_SECONDS (diagnosis.ai_waiting)."""
-    from diagnosis.ai_waiting import case_images_delayed
-
+    """The case's images waiting for the AI longer than DERM_AI_DELAYED_SECONDS (diagnosis.inference.ai_waiting)."""
     return case_images_delayed(case=case)
 
 
 @register.simple_tag
 def case_ai_slow(case):
     """None when nothing of the case waits for the AI; else when it counts as slower than usual ("at",
-    diagnosis.ai_waiting.case_slow_at) and whether that moment has passed ("passed"; the page's script shows the
+    diagnosis.inference.ai_waiting.case_slow_at) and whether that moment has passed ("passed"; the page's script shows the
     note when it comes)."""
     from django.utils import timezone
-
-    from diagnosis.ai_waiting import case_slow_at
 
     at = case_slow_at(case=case)
     return None if at is None else {"at": at, "passed": at <= timezone.now()}
@@ -146,14 +136,10 @@ def case_ai_slow(case):
 @register.simple_tag
 def case_retry_allowed(case):
     """Whether staff may ask the AI again: the retry service's own predicate."""
-    from diagnosis.ai_waiting import case_retry_allowed as allowed
-
     return allowed(case)
 
 
 @register.simple_tag
 def scheduler_state():
-    """The scheduler's heartbeat (diagnosis.scheduler_heartbeat), for the admin's and needs-attention's banner."""
-    from diagnosis.scheduler_heartbeat import scheduler_state as state
-
+    """The scheduler's heartbeat (diagnosis.inference.scheduler_heartbeat), for the admin's and needs-attention's banner."""
     return state()

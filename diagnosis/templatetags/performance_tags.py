@@ -5,7 +5,7 @@ register = template.Library()
 
 @register.filter
 def proportion(value) -> str:
-    """A diagnosis.performance.Proportion as "4 / 5 (80.0%, 95% CI 38–96%)", or "—" with no cases."""
+    """A diagnosis.reports.performance.Proportion as "4 / 5 (80.0%, 95% CI 38–96%)", or "—" with no cases."""
     if not value.total:
         return "—"
     low, high = value.interval

@@ -8,10 +8,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from dermplatform.accounts.models import Role
+from diagnosis.models import ClinicThresholds
+from diagnosis.validation import selectors, services
 from patients.api.views import ClinicalApi
-
-from ..models import ClinicThresholds
-from . import selectors, services
 
 
 class ValidationApiPermission(BasePermission):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from diagnosis.validation import api
 
 app_name = "validation_api"
 urlpatterns = [

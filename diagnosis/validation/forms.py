@@ -1,6 +1,7 @@
 from django import forms
 
 from dermplatform.accounts.models import Clinic
+from diagnosis.validation.selectors import histology_cases
 
 
 class _RunForm(forms.Form):
@@ -40,8 +41,6 @@ class HistologyRunForm(_RunForm):
         if user is None or "clinic" in self.fields:
             del self.fields["cases"]  # admins: every case with histology of the chosen clinic
             return
-        from .selectors import histology_cases
-
         self.fields["cases"].choices = [
             (str(h.case.public_id), f"{h.case.created_at:%Y-%m-%d} · {h.case.get_body_site_display()} · "
                                     f"histology {h.diagnosis}")

@@ -2,9 +2,9 @@
 
 from django.http import Http404
 
-from ..models import ClinicThresholds, Histology, ValidationRun
-from ..models.review import DIAGNOSES
-from ..reports.local_validation import DEFAULT_TARGET_SENSITIVITY, Scored, ValidationFigures, validation_figures
+from diagnosis.models import ClinicThresholds, Histology, ValidationRun
+from diagnosis.models.review import DIAGNOSES
+from diagnosis.reports.local_validation import DEFAULT_TARGET_SENSITIVITY, Scored, ValidationFigures, validation_figures
 
 CLASSES = {code for code, _ in DIAGNOSES}
 

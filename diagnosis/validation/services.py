@@ -9,6 +9,7 @@ import uuid
 import zipfile
 from pathlib import PurePosixPath
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -18,15 +19,15 @@ from PIL import Image
 
 from dermplatform.accounts.models import Role
 from dermplatform.audit.services import Action, event_record
+from diagnosis.inference.model_registry import model_version_active, predictor_for
+from diagnosis.models import ClinicThresholds, ModelVersion, ValidationImage, ValidationRun
+from diagnosis.models.prediction import image_storage
+from diagnosis.models.review import DIAGNOSES
+from diagnosis.opinion import case_metadata
+from diagnosis.reports.local_validation import FLAG_POSITIVES, MIN_POSITIVES_TO_ADOPT, POSITIVES_NAMES
+from diagnosis.validation import selectors
 from patients.imaging import clean_image
 from patients.models import LesionImage, Sex
-
-from ..model_registry import model_version_active, predictor_for
-from ..models import ClinicThresholds, ModelVersion, ValidationImage, ValidationRun
-from ..models.review import DIAGNOSES
-from ..reports.local_validation import FLAG_POSITIVES, MIN_POSITIVES_TO_ADOPT, POSITIVES_NAMES
-from ..services import case_metadata
-from . import selectors
 
 logger = logging.getLogger(__name__)
 CLASSES = [code for code, _ in DIAGNOSES]
@@ -219,8 +220,6 @@ def validation_run_create_from_upload(*, user, clinic_id: int, archive, labels, 
 
 
 def _storage_forget(names: list[str]) -> None:
-    from ..models.prediction import image_storage
-
     storage = image_storage()
     for name in names:
         try:
@@ -257,10 +256,9 @@ def _metadata_fields(image: LesionImage) -> dict:
 
 def validation_run_enqueue(*, run_id: int) -> bool:
     """Send the run's next chunk to the inference queue (after commit: a broker outage is logged, never raised)."""
-    from ..tasks import score_validation_run
-
     try:
-        score_validation_run.apply_async(args=[run_id], queue="inference")
+        # diagnosis.validation.tasks, sent by name: the task module imports this one.
+        current_app.send_task("diagnosis.tasks.score_validation_run", args=[run_id], queue="inference")
     except Exception:
         logger.warning("broker unreachable: local validation run %s not sent", run_id, exc_info=True)
         return False

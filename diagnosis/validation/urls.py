@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from diagnosis.validation import views
 
 app_name = "validation"
 urlpatterns = [

@@ -8,11 +8,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dermplatform.accounts.models import Role
 from dermplatform.accounts.permissions import role_required
+from diagnosis.reports.local_validation import MIN_POSITIVES_TO_ADOPT, roc_plot
+from diagnosis.validation import selectors, services
+from diagnosis.validation.forms import HistologyRunForm, UploadRunForm
 from patients.views.forms_support import attach_errors
-
-from ..reports.local_validation import MIN_POSITIVES_TO_ADOPT, roc_plot
-from . import selectors, services
-from .forms import HistologyRunForm, UploadRunForm
 
 VALIDATORS = (Role.DERMATOLOGIST, Role.ADMIN)
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from dermplatform.audit.history import tracked
 
+from ..conflicts import StateConflict
 from .archivable import Archivable, ClinicScopedQuerySet
 
 
@@ -37,8 +38,33 @@ class CaseStatus(models.TextChoices):
     AI_FAILED = "ai_failed", "AI failed"
 
 
+# The case's lifecycle: the statuses each may move to. Images can be added at any status (the case goes back to
+# the AI); the AI moves a case on once it answered or gave up on every image, staff retry a failed one, and a
+# dermatologist's decision (or a later one superseding it) makes it reviewed. Anything else is a StateConflict.
+CASE_MOVES: dict[str, frozenset[str]] = {
+    CaseStatus.DRAFT: frozenset({CaseStatus.AWAITING_AI}),
+    CaseStatus.AWAITING_AI: frozenset({CaseStatus.AWAITING_AI, CaseStatus.AWAITING_REVIEW, CaseStatus.AI_FAILED}),
+    CaseStatus.AI_FAILED: frozenset({CaseStatus.AWAITING_AI, CaseStatus.AWAITING_REVIEW}),
+    CaseStatus.AWAITING_REVIEW: frozenset({CaseStatus.AWAITING_AI, CaseStatus.REVIEWED}),
+    CaseStatus.REVIEWED: frozenset({CaseStatus.AWAITING_AI, CaseStatus.REVIEWED}),
+}
+
+
+def waiting_for_review(status: str, archived_at) -> bool:
+    """The one definition of a case on the dermatologists' queue (Case.waiting_for_review, for rows of values)."""
+    return status == CaseStatus.AWAITING_REVIEW and archived_at is None
+
+
 class CaseQuerySet(ClinicScopedQuerySet):
     clinic_path = "patient__clinic"
+
+    def waiting_for_review(self):
+        return self.filter(waiting_for_review_q())
+
+
+def waiting_for_review_q(prefix: str = "") -> models.Q:
+    """waiting_for_review as a filter, on cases or (`prefix` "case__") on rows related to a case."""
+    return models.Q(**{f"{prefix}status": CaseStatus.AWAITING_REVIEW, f"{prefix}archived_at__isnull": True})
 
 
 @tracked()
@@ -68,3 +94,20 @@ class Case(Archivable):
 
     def get_absolute_url(self) -> str:
         return reverse("patients:case_detail", args=[self.public_id])
+
+    def can_move_to(self, status: str) -> bool:
+        return status in CASE_MOVES[self.status]
+
+    def move_to(self, status: str) -> None:
+        """Set and save the status (with `updated_at`), or refuse a move the lifecycle does not allow (CASE_MOVES)
+        with a StateConflict; nothing is saved then. The caller holds the case's row lock."""
+        if not self.can_move_to(status):
+            raise StateConflict(
+                f"A case {CaseStatus(self.status).label.lower()} cannot become {CaseStatus(status).label.lower()}.",
+                code="status",
+            )
+        self.status = status
+        self.save(update_fields=["status", "updated_at"])
+
+    def waiting_for_review(self) -> bool:
+        return waiting_for_review(self.status, self.archived_at)

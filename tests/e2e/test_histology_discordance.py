@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from diagnosis import services as diagnosis_services
+from diagnosis import opinion
+from diagnosis.inference import services as inference_services
 from diagnosis.models import Review
 from patients import services as patient_services
 from tests.e2e.conftest import sign_in
@@ -28,9 +29,9 @@ def test_discordant_histology_reaches_the_dermatologist(page, active_model):
     derm = DermatologistFactory(clinic=staff.clinic)
     case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
     for image in patient_services.images_upload(case=case, files=[upload(jpeg_bytes(seed=33))], uploaded_by=staff):
-        diagnosis_services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     # A benign decision to reassure, stored directly: the rules are tested elsewhere, the warning here.
-    ai = diagnosis_services.case_ai_summary(case)["top_class"] or ""
+    ai = opinion.case_ai_summary(case)["top_class"] or ""
     Review.objects.create(case=case, reviewer=derm, decision="override", diagnosis="nv" if ai != "nv" else "bkl",
                           ai_diagnosis=ai, plan="reassure")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from diagnosis import services
+from diagnosis.review import services
 from tests.clinical_world import clinical_world, worklist_world
 from tests.e2e.conftest import sign_in, wait_for_images
 from tests.factories import PASSWORD, AdminFactory, DermatologistFactory, StaffFactory

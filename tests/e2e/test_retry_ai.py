@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from diagnosis import services as diagnosis_services
+from diagnosis.inference import services as diagnosis_services
 from diagnosis.models import ClassificationJob, Prediction
 from patients import services as patient_services
 from patients.models import Case, CaseStatus, LesionImage

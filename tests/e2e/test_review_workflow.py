@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from diagnosis import services as diagnosis_services
+from diagnosis import opinion
+from diagnosis.inference import services as inference_services
 from diagnosis.models import Review
+from diagnosis.review import services as review_services
 from patients import services as patient_services
 from patients.models import CaseStatus
 from tests.e2e.conftest import sign_in, wait_for_images
@@ -22,7 +24,7 @@ SHOTS = Path(os.environ.get("DERM_SCREENSHOTS", Path(settings.BASE_DIR) / "var" 
 def _classified_case(staff, seed):
     case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff), created_by=staff)
     for image in patient_services.images_upload(case=case, files=[upload(jpeg_bytes(seed=seed))], uploaded_by=staff):
-        diagnosis_services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     return case
 
 
@@ -41,10 +43,10 @@ def test_dermatologist_confirms_from_the_queue(page, active_model):
     wait_for_images(page, "[data-testid=heatmap]")
     top = page.get_by_test_id("ai-top-class").inner_text()
 
-    ai = diagnosis_services.case_ai_summary(case)["top_class"]
-    assert ai != "mel"  # a melanoma is never followed up (diagnosis.review_rules)
+    ai = opinion.case_ai_summary(case)["top_class"]
+    assert ai != "mel"  # a melanoma is never followed up (diagnosis.review.rules)
     other = "df" if ai != "df" else "vasc"
-    needs_reason = bool(diagnosis_services.review_opinion(case).malignant_sources())
+    needs_reason = bool(review_services.review_opinion(case).malignant_sources())
 
     # A contradiction: "Confirm" ticked with another diagnosis chosen. Refused, nothing stored, input kept.
     page.get_by_label("Confirm the AI's diagnosis").check()

@@ -9,7 +9,6 @@ import contextlib
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from knox.models import AuthToken
-from schemathesis.config import SchemathesisConfig
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -17,6 +16,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.config import SchemathesisConfig
 
 from tests.clinical_world import clinical_world
 from tests.factories import DermatologistFactory, StaffFactory

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from diagnosis import services as diagnosis_services
+from diagnosis.inference import enqueue as diagnosis_services
 from diagnosis.models import ClassificationJob, Prediction
 from patients import services
 from tests import faults

@@ -13,7 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from dermplatform.celery import app
-from diagnosis import broker
+from diagnosis.inference import broker
 from diagnosis.models import ClassificationJob
 from diagnosis.tasks import requeue_unclassified
 from patients.models import CaseStatus

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from dermplatform.celery import app
-from diagnosis import broker
+from diagnosis.inference import broker
 from diagnosis.models import ClassificationJob, Prediction
 from patients import services
 from tests import faults
@@ -36,7 +36,7 @@ def test_a_database_down_past_the_retry_budget_strands_no_image(private_postgres
     from django.core.management import call_command
     from django.db import OperationalError, connection
 
-    from diagnosis.model_registry import model_version_register
+    from diagnosis.inference.model_registry import model_version_register
     from tests.factories import ClinicFactory, StaffFactory
 
     name = "dermplatform_outage"

@@ -4,7 +4,7 @@ sweep does not send it again."""
 
 import pytest
 
-from diagnosis import failure_reasons
+from diagnosis.inference import failure_reasons
 from diagnosis.models import ClassificationJob, Prediction
 from diagnosis.tasks import requeue_unclassified
 from patients import services

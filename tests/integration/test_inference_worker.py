@@ -5,8 +5,8 @@ import time
 import pytest
 from django.db import transaction
 
-from diagnosis import queue
 from diagnosis.models import Prediction
+from diagnosis.review import queue
 from diagnosis.tasks import requeue_unclassified
 from patients import services
 from patients.models import CaseStatus

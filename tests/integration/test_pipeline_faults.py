@@ -108,7 +108,7 @@ def test_postgresql_restarted_mid_batch_and_down_for_60_s(private_postgres, pipe
     from django.core.management import call_command
     from django.db import OperationalError, connection
 
-    from diagnosis.model_registry import model_version_register
+    from diagnosis.inference.model_registry import model_version_register
     from tests.factories import ClinicFactory, StaffFactory
 
     name = "dermplatform_restart"

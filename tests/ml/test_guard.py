@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from mlhelpers import SHARED_DATA, needs_shared_data
 from PIL import Image
 
-from mlhelpers import SHARED_DATA, needs_shared_data
 from ml import ood
 from ml.guard import DermoscopyClassifier, FeatureDensity, choose_thresholds, details, judge, pixel_signals
 

@@ -11,11 +11,19 @@ from PIL import Image
 pytest.importorskip("tensorflow")
 
 from mlhelpers import make_dataset  # noqa: E402
+
 from ml import CLASSES, Predictor  # noqa: E402
 from ml.device_augmentation import degrade, shades_of_gray, squashed_low_resolution  # noqa: E402
 from ml.fusion import FuseOptions, fuse  # noqa: E402
-from ml.multisource import (SourcesOptions, choose_points, evaluate_sources, fuse_sources,  # noqa: E402
-                            guard_thresholds, leave_one_source_out, summary_table)
+from ml.multisource import (  # noqa: E402
+    SourcesOptions,
+    choose_points,
+    evaluate_sources,
+    fuse_sources,
+    guard_thresholds,
+    leave_one_source_out,
+    summary_table,
+)
 from ml.sources import SOURCES, load_sources, source_dirs  # noqa: E402
 from ml.training import TrainOptions, train  # noqa: E402
 

@@ -2,9 +2,9 @@ import subprocess
 import sys
 
 import pytest
+from mlhelpers import REPO
 
 import ml
-from mlhelpers import REPO
 
 
 def test_import_ml_does_not_load_tensorflow():

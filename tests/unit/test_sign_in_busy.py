@@ -14,7 +14,7 @@ from dermplatform import settings as platform_settings
 from dermplatform.accounts.hashing_slots import HASHING, WAITING
 from dermplatform.audit.models import Action, AuditEvent
 from tests.factories import PASSWORD
-from tests.slot_holder import slot_hold, slot_held
+from tests.slot_holder import slot_held, slot_hold
 
 pytestmark = pytest.mark.django_db
 

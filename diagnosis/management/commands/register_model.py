@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from diagnosis.model_registry import default_model_dir, model_version_register
+from diagnosis.inference.model_registry import default_model_dir, model_version_register
 
 
 class Command(BaseCommand):

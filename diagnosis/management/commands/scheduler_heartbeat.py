@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from diagnosis.scheduler_heartbeat import scheduler_state
+from diagnosis.inference.scheduler_heartbeat import scheduler_state
 
 
 class Command(BaseCommand):

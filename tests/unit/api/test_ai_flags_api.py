@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from diagnosis import services as diagnosis_services
+from diagnosis.inference import services as diagnosis_services
 from patients.models import Case
 
 from .conftest import assert_no_database_ids, make_case, make_image, make_patient

@@ -1,6 +1,6 @@
 """The diagnosis part of the API: AI opinions, heat-maps, the review queue, reviews and AI retries.
 
-Predictions come from diagnosis.services.image_classify on the tiny trained model
+Predictions come from diagnosis.inference.services.image_classify on the tiny trained model
 (tests/conftest.py), exactly as the inference worker makes them.
 
 Who may do what (deny by default): staff and dermatologists of the clinic read
@@ -18,8 +18,12 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from diagnosis import services as diagnosis_services
+from dermplatform.celery import app as celery_app
+from diagnosis import opinion
+from diagnosis.inference import broker
+from diagnosis.inference import services as inference_services
 from diagnosis.models import ModelVersion, Prediction, Review
+from diagnosis.review import services as review_services
 from patients.models import CaseStatus
 from tests.factories import DermatologistFactory
 
@@ -38,7 +42,7 @@ def classified_case(user, patient, colors=((200, 100, 50),)):
     case = make_case(user, patient)
     for color in colors:
         image = make_image(user, case, color=color)
-        diagnosis_services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_REVIEW
     return case
@@ -50,9 +54,9 @@ def failed_case(user, patient, colors=((30, 60, 90),), classified=0):
     case = make_case(user, patient)
     images = [make_image(user, case, color=color) for color in colors]
     for image in images[:classified]:
-        diagnosis_services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     for image in images[classified:]:
-        diagnosis_services.image_classification_failed(image_id=image.pk, error="test: worker died")
+        inference_services.image_classification_failed(image_id=image.pk, error="test: worker died")
     case.refresh_from_db()
     assert case.status == (CaseStatus.AWAITING_REVIEW if classified else CaseStatus.AI_FAILED)
     return case
@@ -341,7 +345,7 @@ def test_queue_lists_cases_awaiting_review_highest_risk_first(api_as, staff, der
     colors = [(200, 100, 50), (30, 30, 30), (240, 230, 220), (120, 40, 160)]
     waiting = [classified_case(staff, patient, colors=[color]) for color in colors]
     reviewed = classified_case(staff, patient, colors=[(10, 200, 10)])
-    diagnosis_services.review_submit(case=reviewed, reviewer=dermatologist, decision="confirm", plan="excision")
+    review_services.review_submit(case=reviewed, reviewer=dermatologist, decision="confirm", plan="excision")
     failed_case(staff, patient)
     make_image(staff, make_case(staff, patient))  # awaiting AI
     classified_case(outsider_staff, make_patient(outsider_staff, mrn="OTHER-9"))
@@ -367,7 +371,7 @@ def test_queue_lists_cases_awaiting_review_highest_risk_first(api_as, staff, der
 
 
 def test_queue_is_paginated(api_as, staff, dermatologist, active_model, monkeypatch):
-    monkeypatch.setattr("diagnosis.queue.PAGE_SIZE", 2)
+    monkeypatch.setattr("diagnosis.review.queue.PAGE_SIZE", 2)
     patient = make_patient(staff)
     for color in [(200, 100, 50), (30, 30, 30), (240, 230, 220)]:
         classified_case(staff, patient, colors=[color])
@@ -389,7 +393,7 @@ def awaiting_review(staff, active_model):
 
 
 def test_confirm_records_who_and_when(api_as, dermatologist, awaiting_review):
-    ai = diagnosis_services.case_ai_summary(awaiting_review)["top_class"]
+    ai = opinion.case_ai_summary(awaiting_review)["top_class"]
     response = api_as(dermatologist).post(
         f"/api/cases/{awaiting_review.public_id}/reviews/", {"plan": "excision", "decision": "confirm", "notes": "  Classic. "}, format="json"
     )
@@ -450,7 +454,7 @@ def test_override_supersedes_and_history_is_newest_first(api_as, api, dermatolog
 
 
 def test_staff_reads_the_review_history(api_as, dermatologist, staff, awaiting_review):
-    diagnosis_services.review_submit(case=awaiting_review, reviewer=dermatologist, decision="confirm", plan="excision", notes="ok")
+    review_services.review_submit(case=awaiting_review, reviewer=dermatologist, decision="confirm", plan="excision", notes="ok")
     rows = api_as(staff).get(f"/api/cases/{awaiting_review.public_id}/reviews/").json()
     assert [(r["number"], r["reviewer"], r["notes"]) for r in rows] == [(1, dermatologist.username, "ok")]
 
@@ -476,7 +480,7 @@ def test_staff_reads_the_review_history(api_as, dermatologist, staff, awaiting_r
 )
 def test_invalid_reviews_are_refused_with_field_errors(api_as, dermatologist, awaiting_review, body, field, status):
     if body.get("diagnosis") == "AI":
-        body = {**body, "diagnosis": diagnosis_services.case_ai_summary(awaiting_review)["top_class"]}
+        body = {**body, "diagnosis": opinion.case_ai_summary(awaiting_review)["top_class"]}
     before = state()
     response = api_as(dermatologist).post(f"/api/cases/{awaiting_review.public_id}/reviews/", body, format="json")
     assert response.status_code == status
@@ -513,12 +517,12 @@ def test_retry_sends_unclassified_images_back_to_the_ai(
     assert case.status == CaseStatus.AWAITING_REVIEW
     assert len(callbacks) == 1
 
-    # The callback queues exactly the images without a prediction (run here against a stub, not Celery).
-    queued = []
-    monkeypatch.setattr("diagnosis.tasks.classify_image.apply_async", lambda args, producer: queued.append(args))
+    # The callback queues exactly the images without a prediction: their messages are in the real broker.
+    celery_app.control.purge()
     for callback in callbacks:
         callback()
-    assert sorted(queued) == [[pk] for pk in pending]
+    assert broker.queued_image_ids(celery_app) == set(pending)
+    celery_app.control.purge()
 
 
 @pytest.mark.parametrize("status_name", ["awaiting_ai", "awaiting_review"])

@@ -1,8 +1,8 @@
 import pytest
 
-from diagnosis import services as diagnosis_services
-from diagnosis.models import Prediction
 from dermplatform.audit.models import AuditEvent
+from diagnosis.inference import services as diagnosis_services
+from diagnosis.models import Prediction
 from tests.unit.api.conftest import (  # noqa: F401  (fixtures shared with the API tests)
     api,
     api_as,

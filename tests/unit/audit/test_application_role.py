@@ -20,8 +20,8 @@ import psycopg2.errors
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client, override_settings
 from django.db.models.sql import InsertQuery
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from dermplatform import settings as project_settings
@@ -280,10 +280,10 @@ def as_app_role(app_rights, transactional_db):
 
 def test_the_platform_works_as_the_application_role(as_app_role, active_model, monkeypatch):
     """An ordinary day through the pages and the API, then the AI worker's writes, all as the application role."""
-    from diagnosis import services as diagnosis_services
+    from diagnosis.inference import services as diagnosis_services
     from diagnosis.models import Prediction
 
-    monkeypatch.setattr("diagnosis.services.images_enqueue", lambda image_ids: None)  # the worker's part runs below
+    monkeypatch.setattr("diagnosis.inference.enqueue.images_enqueue", lambda image_ids: None)  # the worker's part runs below
     staff = StaffFactory(clinic=ClinicFactory())
     client = Client()
     client.force_login(staff)

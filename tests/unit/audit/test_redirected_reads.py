@@ -3,8 +3,8 @@ redirected, never as an allowed read, and does not show in the patient's access 
 
 import pytest
 
-from diagnosis.access_history.selectors import patient_access_history
 from dermplatform.audit.models import Action, Outcome
+from diagnosis.review.access_history.selectors import patient_access_history
 from tests.factories import PASSWORD
 from tests.two_factor import confirmed_device
 

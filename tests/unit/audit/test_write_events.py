@@ -4,8 +4,8 @@ as denied or refused."""
 
 import pytest
 
-from diagnosis import services as diagnosis_services
 from dermplatform.audit.models import Action, Outcome
+from diagnosis.inference import services as diagnosis_services
 from patients import services
 from tests.unit.api.conftest import make_case, make_image
 

@@ -3,7 +3,7 @@
 import pytest
 
 from dermplatform.audit.models import AuditEvent
-from diagnosis import services
+from diagnosis.inference import services
 from diagnosis.models import Prediction
 
 pytestmark = pytest.mark.django_db

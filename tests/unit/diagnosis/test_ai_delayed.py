@@ -10,9 +10,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
-from diagnosis import services
+from diagnosis.inference import enqueue as services
+from diagnosis.inference.scheduler_heartbeat import worker_sweep_if_missing
 from diagnosis.models import CaseTriage, ClassificationJob, Prediction, SchedulerHeartbeat
-from diagnosis.scheduler_heartbeat import worker_sweep_if_missing
 from diagnosis.tasks import requeue_unclassified
 from diagnosis.triage import triage_refresh
 from patients import services as patient_services

@@ -11,9 +11,12 @@ from datetime import timezone as dt_timezone
 import pytest
 from django.core.exceptions import ValidationError
 
-from diagnosis import model_registry, services
+from diagnosis import opinion
+from diagnosis.inference import model_registry
+from diagnosis.inference import services as inference_services
 from diagnosis.models import Prediction
 from diagnosis.models.prediction import Flag
+from diagnosis.review import services as review_services
 from patients.models import CaseStatus
 from tests.factories import CaseFactory, PatientFactory
 
@@ -21,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def classify_all(case) -> list[Prediction]:
-    predictions = [services.image_classify(image_id=image.pk) for image in case.images.all()]
+    predictions = [inference_services.image_classify(image_id=image.pk) for image in case.images.all()]
     case.refresh_from_db()
     return predictions
 
@@ -84,16 +87,16 @@ def test_case_metadata_is_age_at_the_visit_sex_and_site(staff):
     case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff, date_of_birth=date(1972, 6, 15), sex="male"),
                        created_by=staff, body_site="back")
     case.created_at = datetime(2026, 6, 15, 12, tzinfo=dt_timezone.utc)  # the visit: the 54th birthday
-    assert services.case_metadata(case) == {"age": 54.0, "sex": "male", "localization": "back"}
+    assert opinion.case_metadata(case) == {"age": 54.0, "sex": "male", "localization": "back"}
     case.patient.date_of_birth = date(1972, 6, 16)  # the birthday is tomorrow
-    assert services.case_metadata(case)["age"] == 53.0
+    assert opinion.case_metadata(case)["age"] == 53.0
 
 
 @pytest.mark.parametrize("sex", ["other", "unknown"])
 def test_unknown_values_are_none(staff, sex):
     case = CaseFactory(patient=PatientFactory(clinic=staff.clinic, created_by=staff, sex=sex), created_by=staff,
                        body_site="unknown")
-    metadata = services.case_metadata(case)
+    metadata = opinion.case_metadata(case)
     assert metadata["sex"] is None and metadata["localization"] is None
     assert isinstance(metadata["age"], float)
 
@@ -108,8 +111,8 @@ def test_classify_is_given_the_case_metadata(uploaded_case, active_model, monkey
         return real(images, metadata=metadata, **kwargs)
 
     monkeypatch.setattr(predictor, "classify", spy)
-    services.image_classify(image_id=uploaded_case.images.first().pk)
-    assert seen == [[services.case_metadata(uploaded_case)]]
+    inference_services.image_classify(image_id=uploaded_case.images.first().pk)
+    assert seen == [[opinion.case_metadata(uploaded_case)]]
     assert seen[0][0]["localization"] == "back" and seen[0][0]["sex"] == "female"
 
 
@@ -119,7 +122,7 @@ def test_classify_is_given_the_case_metadata(uploaded_case, active_model, monkey
 def test_case_summary_leads_with_the_flag(uploaded_case, model_variant):
     model_variant(mel=0.0, malignant=1.01, target_sensitivity=0.9)
     classify_all(uploaded_case)
-    summary = services.case_ai_summary(uploaded_case)
+    summary = opinion.case_ai_summary(uploaded_case)
     assert summary["flag"] == Flag.MEL
     assert summary["flag_text"] == "Suspicious for melanoma: consider excision or biopsy"
     assert summary["flags"] == {"mel": True, "malignant": False}
@@ -130,7 +133,7 @@ def test_case_summary_leads_with_the_flag(uploaded_case, model_variant):
 def test_case_not_flagged_says_it_is_no_rule_out(uploaded_case, model_variant):
     model_variant(mel=1.01, malignant=1.01)
     classify_all(uploaded_case)
-    summary = services.case_ai_summary(uploaded_case)
+    summary = opinion.case_ai_summary(uploaded_case)
     assert summary["flag"] == Flag.NONE
     assert summary["flag_text"] == "Not flagged at the AI's operating point (second opinion, not a rule-out)"
     assert "P(melanoma)" in summary["operating_point"] and "P(akiec + bcc + melanoma)" in summary["operating_point"]
@@ -139,7 +142,7 @@ def test_case_not_flagged_says_it_is_no_rule_out(uploaded_case, model_variant):
 def test_case_with_no_assessable_image_has_no_ai_diagnosis(uploaded_case, model_variant):
     model_variant(mel=0.0, malignant=0.0, refuse_all=True)
     classify_all(uploaded_case)
-    summary = services.case_ai_summary(uploaded_case)
+    summary = opinion.case_ai_summary(uploaded_case)
     assert summary["flag"] == Flag.NOT_ASSESSABLE and not summary["assessable"]
     assert summary["top_class"] is None and summary["probabilities"] == []
     assert summary["flags"] == {"mel": None, "malignant": None}
@@ -149,11 +152,11 @@ def test_case_with_no_assessable_image_has_no_ai_diagnosis(uploaded_case, model_
 def test_not_assessable_images_do_not_count(uploaded_case, model_variant):
     first, second = uploaded_case.images.all()
     model_variant(mel=0.0, malignant=0.0, refuse_all=True)
-    refused = services.image_classify(image_id=first.pk)
+    refused = inference_services.image_classify(image_id=first.pk)
     # Same model version, guard off, never flagged: only the second image is judged.
     model_variant(mel=1.01, malignant=1.01)
-    judged = services.image_classify(image_id=second.pk)
-    summary = services.case_ai_summary(uploaded_case)
+    judged = inference_services.image_classify(image_id=second.pk)
+    summary = opinion.case_ai_summary(uploaded_case)
     assert summary["flag"] == Flag.NONE  # the refused image's "always flagged" scores are ignored
     assert summary["not_assessable"] == [refused]
     assert summary["probabilities"] == sorted(judged.probabilities.items(), key=lambda item: item[1], reverse=True)
@@ -166,9 +169,9 @@ def test_confirm_is_refused_without_an_ai_diagnosis_and_override_works(uploaded_
     model_variant(mel=0.0, malignant=0.0, refuse_all=True)
     classify_all(uploaded_case)
     with pytest.raises(ValidationError, match="no AI diagnosis to confirm"):
-        services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="confirm", plan="excision")
+        review_services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="confirm", plan="excision")
     assert not uploaded_case.reviews.exists()
-    review = services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="override", plan="excision", diagnosis="mel")
+    review = review_services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="override", plan="excision", diagnosis="mel")
     assert review.diagnosis == "mel" and review.ai_diagnosis == ""
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.REVIEWED

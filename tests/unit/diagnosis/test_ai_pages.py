@@ -6,7 +6,8 @@ import html
 import pytest
 from django.urls import reverse
 
-from diagnosis import services
+from diagnosis import opinion
+from diagnosis.inference import services as inference_services
 from diagnosis.templatetags.diagnosis_tags import dx_name
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ TOP_CLASS = 'data-testid="ai-top-class"'
 
 def classify_all(case):
     for image in case.images.all():
-        services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     case.refresh_from_db()
 
 
@@ -57,7 +58,7 @@ def test_page_leads_with_the_flag(uploaded_case, model_variant, clients, which, 
     model_variant(mel=mel, malignant=malignant)
     classify_all(uploaded_case)
     content = clients(uploaded_case, which)
-    top = services.case_ai_summary(uploaded_case)["top_class"]
+    top = opinion.case_ai_summary(uploaded_case)["top_class"]
     assert text in content and point in content
     # The plain words come before the most likely class, wherever that class is named.
     assert content.index(text) < content.index(TOP_CLASS)
@@ -93,9 +94,9 @@ def test_not_assessable_case_shows_reasons_and_no_diagnosis(uploaded_case, model
 def test_one_refused_image_among_judged_ones(uploaded_case, model_variant, clients):
     first, second = uploaded_case.images.all()
     model_variant(mel=0.0, malignant=0.0, refuse_all=True)
-    services.image_classify(image_id=first.pk)
+    inference_services.image_classify(image_id=first.pk)
     model_variant(mel=0.0, malignant=0.0)
-    services.image_classify(image_id=second.pk)
+    inference_services.image_classify(image_id=second.pk)
     content = clients(uploaded_case, "review")
     assert content.index(MEL) < content.index(TOP_CLASS)
     assert content.count("Not assessable by the AI. Too blurred for the AI: retake the image in focus") == 2  # the case's note and the image's card

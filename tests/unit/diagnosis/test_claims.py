@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dermplatform.audit.models import AuditEvent
-from diagnosis import claims, services
 from diagnosis.models import Review, ReviewClaim
+from diagnosis.review import claims, services
 from diagnosis.triage import triage_refresh
 from patients import services as patient_services
 from patients.models import Case, CaseStatus

@@ -4,7 +4,8 @@ import math
 import pytest
 from PIL import Image
 
-from diagnosis import services
+from diagnosis.inference import enqueue
+from diagnosis.inference import services as inference_services
 from diagnosis.models import ClassificationJob, Prediction
 from ml import MALIGNANT_CLASSES
 from ml.predictor import file_sha256
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_prediction_records_everything(uploaded_case, active_model, tiny_model_dir):
     image = uploaded_case.images.first()
-    prediction = services.image_classify(image_id=image.pk)
+    prediction = inference_services.image_classify(image_id=image.pk)
     assert set(prediction.probabilities) == set(active_model.classes)
     assert math.isclose(sum(prediction.probabilities.values()), 1.0, abs_tol=1e-4)
     assert prediction.top_class == max(prediction.probabilities, key=prediction.probabilities.get)
@@ -29,30 +30,30 @@ def test_prediction_records_everything(uploaded_case, active_model, tiny_model_d
 
 def test_case_waits_for_every_image(uploaded_case, active_model):
     first, second = uploaded_case.images.all()
-    services.image_classify(image_id=first.pk)
+    inference_services.image_classify(image_id=first.pk)
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_AI
-    services.image_classify(image_id=second.pk)
+    inference_services.image_classify(image_id=second.pk)
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_REVIEW
 
 
 def test_redelivered_task_adds_nothing(uploaded_case, active_model):
     image = uploaded_case.images.first()
-    first = services.image_classify(image_id=image.pk)
-    again = services.image_classify(image_id=image.pk)
+    first = inference_services.image_classify(image_id=image.pk)
+    again = inference_services.image_classify(image_id=image.pk)
     assert again.pk == first.pk
     assert Prediction.objects.filter(image=image).count() == 1
 
 
 def test_image_gone_is_not_an_error(active_model):
-    assert services.image_classify(image_id=987654321) is None
+    assert inference_services.image_classify(image_id=987654321) is None
 
 
 def test_predictions_are_never_edited(uploaded_case, active_model):
     from django.core.exceptions import ValidationError
 
-    prediction = services.image_classify(image_id=uploaded_case.images.first().pk)
+    prediction = inference_services.image_classify(image_id=uploaded_case.images.first().pk)
     prediction.top_class = "nv"
     with pytest.raises(ValidationError):
         prediction.save()
@@ -60,19 +61,19 @@ def test_predictions_are_never_edited(uploaded_case, active_model):
 
 def test_failure_is_per_image(uploaded_case, active_model):
     first, second = uploaded_case.images.all()
-    job = services.image_classification_failed(image_id=first.pk, error="boom")
+    job = inference_services.image_classification_failed(image_id=first.pk, error="boom")
     assert job.failed and job.failure_reason == "boom" and job.attempts == 1
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_AI  # the other image is still on its way
-    services.image_classify(image_id=second.pk)
+    inference_services.image_classify(image_id=second.pk)
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_REVIEW
-    assert services.image_classify(image_id=first.pk) is None  # given up: a late copy of its task does nothing
+    assert inference_services.image_classify(image_id=first.pk) is None  # given up: a late copy of its task does nothing
 
 
 def test_every_image_failed_fails_the_case(uploaded_case, active_model):
     for image in uploaded_case.images.all():
-        services.image_classification_failed(image_id=image.pk, error="boom")
+        inference_services.image_classification_failed(image_id=image.pk, error="boom")
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AI_FAILED
 
@@ -81,16 +82,16 @@ def test_an_image_fails_after_max_attempts(uploaded_case, active_model, settings
     settings.DERM_AI_MAX_ATTEMPTS = 3
     image = uploaded_case.images.first()
     for attempt in (1, 2):
-        job = services.image_attempt_failed(image_id=image.pk, error="boom")
+        job = inference_services.image_attempt_failed(image_id=image.pk, error="boom")
         assert job.attempts == attempt and not job.failed
-    job = services.image_attempt_failed(image_id=image.pk, error="still boom")
+    job = inference_services.image_attempt_failed(image_id=image.pk, error="still boom")
     assert job.attempts == 3 and job.failed and job.failure_reason == "still boom"
 
 
 def test_a_classified_image_is_not_failed_by_a_late_copy(uploaded_case, active_model):
     image = uploaded_case.images.first()
-    services.image_classify(image_id=image.pk)
-    assert services.image_classification_failed(image_id=image.pk, error="late") is None
+    inference_services.image_classify(image_id=image.pk)
+    assert inference_services.image_classification_failed(image_id=image.pk, error="late") is None
 
 
 def test_lost_tasks_are_found_again(uploaded_case, active_model):
@@ -98,31 +99,31 @@ def test_lost_tasks_are_found_again(uploaded_case, active_model):
 
     from django.utils import timezone
 
-    from diagnosis.selectors import images_awaiting_classification
+    from diagnosis.inference.selectors import images_awaiting_classification
 
     now = timezone.now()
     assert set(images_awaiting_classification(queued_before=now)) == set(uploaded_case.images.all())
     first, second = uploaded_case.images.all()
-    services.image_classify(image_id=first.pk)
+    inference_services.image_classify(image_id=first.pk)
     assert list(images_awaiting_classification(queued_before=now)) == [second]
     assert not images_awaiting_classification(queued_before=now - timedelta(hours=1)).exists()
     # Queued again just now: not due until the grace has passed.
     ClassificationJob.objects.create(image=second, queued_at=now, times_queued=2)
     assert not images_awaiting_classification(queued_before=now - timedelta(seconds=1)).exists()
     assert list(images_awaiting_classification(queued_before=now + timedelta(seconds=1))) == [second]
-    services.image_classification_failed(image_id=second.pk, error="boom")
+    inference_services.image_classification_failed(image_id=second.pk, error="boom")
     assert not images_awaiting_classification(queued_before=now + timedelta(seconds=1)).exists()
 
 
 def test_retry_queues_only_unclassified_images(uploaded_case, active_model, staff, django_capture_on_commit_callbacks):
     first = uploaded_case.images.first()
-    services.image_classify(image_id=first.pk)
+    inference_services.image_classify(image_id=first.pk)
     second = uploaded_case.images.exclude(pk=first.pk).get()
-    services.image_classification_failed(image_id=second.pk, error="boom")
+    inference_services.image_classification_failed(image_id=second.pk, error="boom")
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_REVIEW  # the first image's opinion goes to review
     with django_capture_on_commit_callbacks() as callbacks:
-        assert services.case_retry_classification(case=uploaded_case, user=staff) == 1
+        assert enqueue.case_retry_classification(case=uploaded_case, user=staff) == 1
     assert len(callbacks) == 1
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_REVIEW  # keeps its place in the queue (issue 20, item 6)
@@ -132,10 +133,10 @@ def test_retry_queues_only_unclassified_images(uploaded_case, active_model, staf
 
 def test_retry_with_everything_classified_moves_to_review(uploaded_case, active_model, staff):
     for image in uploaded_case.images.all():
-        services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     uploaded_case.status = CaseStatus.AI_FAILED
     uploaded_case.save()
-    assert services.case_retry_classification(case=uploaded_case, user=staff) == 0
+    assert enqueue.case_retry_classification(case=uploaded_case, user=staff) == 0
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_REVIEW
 
@@ -145,7 +146,7 @@ def test_archived_case_is_not_retried(uploaded_case, active_model, staff):
 
     from patients.services import case_archive
 
-    services.image_classification_failed(image_id=uploaded_case.images.first().pk, error="boom")
+    inference_services.image_classification_failed(image_id=uploaded_case.images.first().pk, error="boom")
     case_archive(case=uploaded_case, user=staff, reason="duplicate")
     with pytest.raises(ValidationError):
-        services.case_retry_classification(case=uploaded_case, user=staff)
+        enqueue.case_retry_classification(case=uploaded_case, user=staff)

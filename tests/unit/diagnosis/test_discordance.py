@@ -1,8 +1,8 @@
-"""The histology discordance rule (diagnosis.discordance.histology_discordance): pure, no database."""
+"""The histology discordance rule (diagnosis.review.discordance.histology_discordance): pure, no database."""
 
 import pytest
 
-from diagnosis.discordance import Kind, histology_discordance
+from diagnosis.review.discordance import Kind, histology_discordance
 
 
 @pytest.mark.parametrize("histology", ["mel", "bcc", "akiec"])

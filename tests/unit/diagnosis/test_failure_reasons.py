@@ -7,8 +7,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 from PIL import Image
 
-from diagnosis import failure_reasons
-from diagnosis.failure_reasons import failure_reason
+from diagnosis.inference import failure_reasons
+from diagnosis.inference.failure_reasons import failure_reason
 from tests.images import jpeg_bytes
 
 

@@ -11,8 +11,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from dermplatform.audit.models import AuditEvent
-from diagnosis import selectors, services
+from diagnosis.inference import services as inference_services
 from diagnosis.models import Histology
+from diagnosis.review import selectors
+from diagnosis.review import services as review_services
 from patients.models import CaseStatus
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +24,7 @@ TODAY = timezone.localdate
 @pytest.fixture
 def classified_case(uploaded_case, active_model):
     for image in uploaded_case.images.all():
-        services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_REVIEW
     return uploaded_case
@@ -30,7 +32,7 @@ def classified_case(uploaded_case, active_model):
 
 def _record(case, user, **extra):
     values = {"diagnosis": "mel", "reported_on": TODAY(), "report_reference": "H-2026-001", **extra}
-    return services.histology_record(case=case, user=user, **values)
+    return review_services.histology_record(case=case, user=user, **values)
 
 
 @pytest.mark.parametrize("who", ["staff", "dermatologist"])
@@ -76,7 +78,7 @@ def test_other_and_corrections_supersede(classified_case, staff, dermatologist):
 def test_headline_order(classified_case, staff, dermatologist):
     headline = selectors.case_headline(case=classified_case)
     assert headline["source"] == "ai" and headline["flag"]
-    services.review_submit(case=classified_case, reviewer=dermatologist, decision="override",
+    review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="override",
                            diagnosis="mel" if headline["diagnosis"] != "mel" else "bcc", plan="excision")
     headline = selectors.case_headline(case=classified_case)
     assert headline["source"] == "decision" and headline["plan"] == "Excision"
@@ -93,8 +95,8 @@ def test_no_headline_before_anything(uploaded_case):
 def test_case_page_leads_with_the_headline(staff_client, classified_case, dermatologist, staff):
     page = staff_client.get(classified_case.get_absolute_url()).content.decode()
     assert 'data-source="ai"' in page
-    # Following up the AI's malignant class needs a reason (diagnosis.review_rules).
-    services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="follow_up",
+    # Following up the AI's malignant class needs a reason (diagnosis.review.rules).
+    review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="follow_up",
                            follow_up_months=3, downgrade_reason="Small and stable")
     page = html.unescape(staff_client.get(classified_case.get_absolute_url()).content.decode())
     assert 'data-source="decision"' in page and "Plan: Follow-up in 3 months" in page
@@ -153,7 +155,7 @@ def test_api_enters_and_the_case_detail_leads_with_it(classified_case, request, 
 
 
 def test_api_case_detail_headline_is_the_decision_with_its_plan(classified_case, dermatologist, staff):
-    services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="biopsy")
+    review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="biopsy")
     headline = _api(staff).get(f"/api/cases/{classified_case.public_id}/").json()["headline"]
     assert headline["source"] == "decision" and headline["plan"] == "Biopsy" and headline["flag"] == ""
 

@@ -6,8 +6,11 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from diagnosis import selectors, services
+from diagnosis import opinion
+from diagnosis.inference import services as inference_services
 from diagnosis.models import Review
+from diagnosis.review import selectors
+from diagnosis.review import services as review_services
 
 pytestmark = pytest.mark.django_db
 
@@ -15,21 +18,21 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def classified_case(uploaded_case, active_model):
     for image in uploaded_case.images.all():
-        services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     uploaded_case.refresh_from_db()
     return uploaded_case
 
 
 def _decide(case, dermatologist, diagnosis, plan):
     # Stored directly: the page and the count are under test here, not the review rules.
-    ai = services.case_ai_summary(case)["top_class"] or ""
+    ai = opinion.case_ai_summary(case)["top_class"] or ""
     decision = "confirm" if diagnosis == ai else "override"
     return Review.objects.create(case=case, reviewer=dermatologist, decision=decision, diagnosis=diagnosis,
                                  ai_diagnosis=ai, plan=plan, follow_up_months=None)
 
 
 def _histology(case, staff, diagnosis):
-    return services.histology_record(case=case, user=staff, diagnosis=diagnosis, reported_on=datetime.date(2026, 11, 2),
+    return review_services.histology_record(case=case, user=staff, diagnosis=diagnosis, reported_on=datetime.date(2026, 11, 2),
                                      report_reference=f"H-{case.pk}")
 
 

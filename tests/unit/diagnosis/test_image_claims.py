@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from diagnosis import services
+from diagnosis.inference import services
+from diagnosis.inference.worker_identity import _machine, worker_gone, worker_name
 from diagnosis.models import ClassificationJob
-from diagnosis.worker_identity import _machine, worker_gone, worker_name
 
 pytestmark = pytest.mark.django_db
 

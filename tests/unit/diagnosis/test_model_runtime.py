@@ -4,7 +4,7 @@ falls back to Keras with the reason recorded and shown to admins."""
 import pytest
 from PIL import Image
 
-from diagnosis import model_registry
+from diagnosis.inference import model_registry
 from diagnosis.models import ModelVersion
 from diagnosis.models.model_version import Runtime
 from ml.predictor import file_sha256

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from diagnosis import services
 from diagnosis.models import AttentionSeen, ClassificationJob, Review
+from diagnosis.review import services
 from diagnosis.triage import triage_refresh
 from patients import services as patient_services
 from patients.models import Case, CaseStatus

@@ -6,14 +6,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from diagnosis import queue, services
 from diagnosis.models import CaseTriage, ClassificationJob, ModelVersion, Prediction
+from diagnosis.review import queue, services
 from diagnosis.triage import triage_refresh
 from patients import services as patient_services
 from patients.models import Case, CaseStatus

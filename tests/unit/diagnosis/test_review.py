@@ -2,8 +2,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from diagnosis import services
+from diagnosis import opinion
+from diagnosis.inference import services as inference_services
 from diagnosis.models import Review
+from diagnosis.review import services as review_services
 from patients.models import CaseStatus
 from tests.factories import CaseFactory, DermatologistFactory, PatientFactory
 
@@ -13,15 +15,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def classified_case(uploaded_case, active_model):
     for image in uploaded_case.images.all():
-        services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_REVIEW
     return uploaded_case
 
 
 def test_confirm_takes_the_ai_diagnosis(classified_case, dermatologist):
-    summary = services.case_ai_summary(classified_case)
-    review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="excision")
+    summary = opinion.case_ai_summary(classified_case)
+    review = review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="excision")
     assert review.diagnosis == summary["top_class"] == review.ai_diagnosis
     assert review.reviewer == dermatologist and review.created_at is not None
     classified_case.refresh_from_db()
@@ -29,20 +31,20 @@ def test_confirm_takes_the_ai_diagnosis(classified_case, dermatologist):
 
 
 def test_override_needs_another_diagnosis(classified_case, dermatologist):
-    ai = services.case_ai_summary(classified_case)["top_class"]
+    ai = opinion.case_ai_summary(classified_case)["top_class"]
     with pytest.raises(ValidationError):
-        services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="excision")
+        review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="excision")
     with pytest.raises(ValidationError):
-        services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="excision", diagnosis=ai)
+        review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="excision", diagnosis=ai)
     other = "mel" if ai != "mel" else "bcc"
-    review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="excision", diagnosis=other, notes="ABCD")
+    review = review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="override", plan="excision", diagnosis=other, notes="ABCD")
     assert review.diagnosis == other and review.ai_diagnosis == ai
 
 
 def test_new_review_supersedes_the_old(classified_case, dermatologist, clinic):
-    first = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="excision")
+    first = review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="excision")
     colleague = DermatologistFactory(clinic=clinic)
-    second = services.review_submit(case=classified_case, reviewer=colleague, decision="override", plan="excision", diagnosis="mel" if first.diagnosis != "mel" else "bcc")
+    second = review_services.review_submit(case=classified_case, reviewer=colleague, decision="override", plan="excision", diagnosis="mel" if first.diagnosis != "mel" else "bcc")
     first.refresh_from_db()
     assert second.supersedes == first and first.superseded_by == second
     assert Review.objects.filter(case=classified_case).count() == 2  # history kept
@@ -51,13 +53,13 @@ def test_new_review_supersedes_the_old(classified_case, dermatologist, clinic):
 @pytest.mark.parametrize("who", ["staff", "outsider_dermatologist", "admin_user"])
 def test_only_the_clinics_dermatologists_review(classified_case, request, who):
     with pytest.raises(PermissionDenied):
-        services.review_submit(case=classified_case, reviewer=request.getfixturevalue(who), decision="confirm", plan="excision")
+        review_services.review_submit(case=classified_case, reviewer=request.getfixturevalue(who), decision="confirm", plan="excision")
     assert not Review.objects.exists()
 
 
 def test_case_without_ai_result_cannot_be_reviewed(uploaded_case, dermatologist):
     with pytest.raises(ValidationError):
-        services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="confirm", plan="excision")
+        review_services.review_submit(case=uploaded_case, reviewer=dermatologist, decision="confirm", plan="excision")
 
 
 def test_queue_orders_by_risk_and_stays_in_clinic(dermatologist_client, classified_case, staff, active_model, other_clinic, outsider_staff):
@@ -69,7 +71,7 @@ def test_queue_orders_by_risk_and_stays_in_clinic(dermatologist_client, classifi
     def classified(patient, user, seed):
         case = CaseFactory(patient=patient, created_by=user)
         for image in patient_services.images_upload(case=case, files=[upload(jpeg_bytes(seed=seed))], uploaded_by=user):
-            services.image_classify(image_id=image.pk)
+            inference_services.image_classify(image_id=image.pk)
         return case
 
     second = classified(PatientFactory(clinic=staff.clinic, created_by=staff), staff, 7)

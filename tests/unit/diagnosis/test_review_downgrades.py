@@ -16,8 +16,8 @@ from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
-from diagnosis import services
 from diagnosis.models import ModelVersion, Prediction, Review
+from diagnosis.review import services
 from patients import services as patient_services
 from patients.models import CaseStatus
 from tests.clinical_world import CLASSES, clinical_world

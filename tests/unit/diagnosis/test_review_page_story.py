@@ -9,7 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from diagnosis import selectors, services
+from diagnosis.inference import services as inference_services
+from diagnosis.review import selectors
+from diagnosis.review import services as review_services
 from patients import services as patient_services
 from tests.factories import CaseFactory, PatientFactory
 from tests.images import jpeg_bytes, upload
@@ -22,7 +24,7 @@ def _visit(case_kwargs, user, seed, capture):
     with capture():
         patient_services.images_upload(case=case, files=[upload(jpeg_bytes(seed=seed))], uploaded_by=user)
     for image in case.images.all():
-        services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     case.refresh_from_db()
     return case
 
@@ -31,8 +33,8 @@ def _visit(case_kwargs, user, seed, capture):
 def first_visit(staff, dermatologist, active_model, django_capture_on_commit_callbacks):
     patient = PatientFactory(clinic=staff.clinic, created_by=staff)
     case = _visit({"patient": patient}, staff, 11, django_capture_on_commit_callbacks)
-    services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision")
-    services.histology_record(case=case, user=staff, diagnosis="bcc", reported_on=datetime.date(2026, 1, 5),
+    review_services.review_submit(case=case, reviewer=dermatologist, decision="confirm", plan="excision")
+    review_services.histology_record(case=case, user=staff, diagnosis="bcc", reported_on=datetime.date(2026, 1, 5),
                               report_reference="H-EARLIER-7")
     return case
 

@@ -10,8 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from diagnosis import services
+from diagnosis import opinion
+from diagnosis.inference import services as inference_services
 from diagnosis.models import Review
+from diagnosis.review import services as review_services
 from patients.models import CaseStatus
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def classified_case(uploaded_case, active_model):
     for image in uploaded_case.images.all():
-        services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     uploaded_case.refresh_from_db()
     assert uploaded_case.status == CaseStatus.AWAITING_REVIEW
     return uploaded_case
@@ -28,27 +30,27 @@ def classified_case(uploaded_case, active_model):
 
 def _override(case, reviewer, diagnosis, **extra):
     """Override with `diagnosis`, or confirm when it happens to be the AI's."""
-    ai = services.case_ai_summary(case)["top_class"]
+    ai = opinion.case_ai_summary(case)["top_class"]
     decision = "confirm" if diagnosis == ai else "override"
-    return services.review_submit(case=case, reviewer=reviewer, decision=decision, diagnosis=diagnosis, **extra)
+    return review_services.review_submit(case=case, reviewer=reviewer, decision=decision, diagnosis=diagnosis, **extra)
 
 
 @pytest.mark.parametrize("plan", ["excision", "biopsy", "referral"])
 def test_plan_without_interval(classified_case, dermatologist, plan):
-    review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan=plan)
+    review = review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan=plan)
     assert (review.plan, review.follow_up_months) == (plan, None)
 
 
 def test_follow_up_needs_its_interval(classified_case, dermatologist):
     reason = "Small and stable; the patient prefers to watch it"
-    ai = services.case_ai_summary(classified_case)["top_class"]
+    ai = opinion.case_ai_summary(classified_case)["top_class"]
     assert ai != "mel"  # a melanoma is never followed up (review_rules)
     for months in (None, 0, 61):
         with pytest.raises(ValidationError) as error:
-            services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="follow_up",
+            review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="follow_up",
                                    follow_up_months=months, downgrade_reason=reason)
         assert "follow_up_months" in error.value.message_dict
-    review = services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="follow_up",
+    review = review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan="follow_up",
                                     follow_up_months=6, downgrade_reason=reason)
     assert review.follow_up_months == 6 and review.plan_text == "Follow-up in 6 months"
 
@@ -56,7 +58,7 @@ def test_follow_up_needs_its_interval(classified_case, dermatologist):
 @pytest.mark.parametrize("plan", ["reassure", "excision", "biopsy", "referral"])
 def test_interval_refused_without_follow_up(classified_case, dermatologist, plan):
     with pytest.raises(ValidationError) as error:
-        services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan=plan, follow_up_months=3)
+        review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan=plan, follow_up_months=3)
     assert "follow_up_months" in error.value.message_dict
     assert not Review.objects.exists()
 
@@ -64,7 +66,7 @@ def test_interval_refused_without_follow_up(classified_case, dermatologist, plan
 @pytest.mark.parametrize("plan", ["", "surgery"])
 def test_plan_is_required(classified_case, dermatologist, plan):
     with pytest.raises(ValidationError) as error:
-        services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan=plan)
+        review_services.review_submit(case=classified_case, reviewer=dermatologist, decision="confirm", plan=plan)
     assert "plan" in error.value.message_dict
 
 
@@ -93,7 +95,7 @@ def test_malignant_to_malignant_asks_no_reason_and_refuses_one(classified_case, 
 
 
 def test_benign_after_benign_still_needs_a_reason_while_the_ai_is_malignant(classified_case, dermatologist):
-    ai = services.case_ai_summary(classified_case)["top_class"]
+    ai = opinion.case_ai_summary(classified_case)["top_class"]
     assert ai in ("akiec", "bcc", "mel")
     _override(classified_case, dermatologist, "bkl", plan="reassure", downgrade_reason="Seborrhoeic keratosis")
     with pytest.raises(ValidationError) as error:
@@ -106,7 +108,7 @@ def test_benign_after_benign_still_needs_a_reason_while_the_ai_is_malignant(clas
 @pytest.mark.parametrize("who", ["staff", "outsider_dermatologist", "admin_user"])
 def test_only_the_clinics_dermatologists_decide(classified_case, request, who):
     with pytest.raises(PermissionDenied):
-        services.review_submit(case=classified_case, reviewer=request.getfixturevalue(who), decision="confirm",
+        review_services.review_submit(case=classified_case, reviewer=request.getfixturevalue(who), decision="confirm",
                                plan="follow_up", follow_up_months=3)
     assert not Review.objects.exists()
 
@@ -117,7 +119,7 @@ def test_review_page_records_the_plan_and_shows_the_downgrade(dermatologist_clie
     page = dermatologist_client.get(url).content.decode()
     for field in ("plan", "follow_up_months", "downgrade_reason"):
         assert f'name="{field}"' in page
-    ai = services.case_ai_summary(classified_case)["top_class"]
+    ai = opinion.case_ai_summary(classified_case)["top_class"]
     body = {"decision": "override" if ai != "nv" else "confirm", "diagnosis": "nv", "plan": "follow_up"}
     refused = dermatologist_client.post(url, body)
     assert refused.status_code == 400
@@ -155,7 +157,7 @@ def _api(user):
 def test_api_records_plan_and_downgrade(classified_case, dermatologist):
     url = f"/api/cases/{classified_case.public_id}/reviews/"
     _override(classified_case, dermatologist, "bcc", plan="excision")
-    ai = services.case_ai_summary(classified_case)["top_class"]
+    ai = opinion.case_ai_summary(classified_case)["top_class"]
     body = {"decision": "override" if ai != "bkl" else "confirm", "diagnosis": "bkl", "plan": "follow_up", "follow_up_months": 12}
     refused = _api(dermatologist).post(url, body, format="json")
     assert refused.status_code == 422 and list(refused.json()) == ["downgrade_reason"]

@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from diagnosis import selectors, services
-from diagnosis.triage import triage_refresh
+from diagnosis.inference import services
 from diagnosis.models import ModelVersion, Prediction
+from diagnosis.review import queue as review_queue_reads
+from diagnosis.triage import triage_refresh
 from patients import services as patient_services
 from patients.models import Case, CaseStatus
 from tests.factories import CaseFactory, PatientFactory
@@ -87,7 +88,7 @@ def test_queue_orders_by_flag_group_then_risk_then_waiting_time(staff, dermatolo
     unflagged_new = case_with([dict(risk=0.80, **no_flag)], waited_hours=6)
     unflagged_low = case_with([dict(risk=0.30, **no_flag)], waited_hours=100)
 
-    queue = list(selectors.review_queue(user=dermatologist))
+    queue = list(review_queue_reads.review_queue(user=dermatologist))
     assert queue == [
         mel_low_risk, mel_with_refused_image,  # highest risk first within the group
         malignant,

@@ -1,9 +1,9 @@
-"""diagnosis.review_rules, alone (pure functions, no database): each contradiction is refused, each downgrade
+"""diagnosis.review.rules, alone (pure functions, no database): each contradiction is refused, each downgrade
 trigger needs a reason, consistent decisions pass and what a downgrade went against is named."""
 
 import pytest
 
-from diagnosis.review_rules import Decision, Opinion, diagnosis_recorded, downgrade_of, review_problems
+from diagnosis.review.rules import Decision, Opinion, diagnosis_recorded, downgrade_of, review_problems
 
 BENIGN_AI = Opinion(ai_diagnosis="nv")
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from dermplatform.audit.models import AuditEvent
-from diagnosis import claims, services
 from diagnosis.models import Review
-from diagnosis.stale_review import ReviewStale, review_version
+from diagnosis.review import claims, services
+from diagnosis.review.stale_review import ReviewStale, review_version
 from tests.factories import DermatologistFactory
 from tests.unit.diagnosis.test_claims import waiting_case
 

@@ -1,4 +1,4 @@
-"""The staff worklist (diagnosis.worklist): each kind of item appears from the records, leaves when marked done
+"""The staff worklist (diagnosis.review.worklist): each kind of item appears from the records, leaves when marked done
 (audited, reopenable) or when its fact settles, and comes back only when its fact changes; scoped to the clinic."""
 
 import csv
@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dermplatform.audit.models import AuditEvent, Outcome
-from diagnosis import services as diagnosis_services
+from diagnosis.inference import enqueue
 from diagnosis.models import ClassificationJob, Review, WorklistMark
-from diagnosis.worklist import services
-from diagnosis.worklist.selectors import worklist_items
+from diagnosis.review import services as review_services
+from diagnosis.review.worklist import services
+from diagnosis.review.worklist.selectors import worklist_items
 from patients.models import CaseStatus
 from tests.factories import CaseFactory, LesionImageFactory, ModelVersionFactory, PatientFactory, PredictionFactory
 
@@ -49,7 +50,7 @@ def _review(case, dermatologist, *, plan, diagnosis="bcc", months=None, days_ago
 
 
 def _histology(case, user, diagnosis="bcc"):
-    return diagnosis_services.histology_record(
+    return review_services.histology_record(
         case=case, user=user, diagnosis=diagnosis, reported_on=timezone.localdate(), report_reference="LAB-1"
     )
 
@@ -152,7 +153,7 @@ def test_ai_failure_to_retry_leaves_when_retried(staff, django_capture_on_commit
     ClassificationJob.objects.create(image=image, failed_at=timezone.now(), failure_reason="worker died")
     assert _kinds(staff) == [("ai_failed", case.pk)]
     with django_capture_on_commit_callbacks():
-        diagnosis_services.case_retry_classification(case=case, user=staff)
+        enqueue.case_retry_classification(case=case, user=staff)
     assert _kinds(staff) == []
 
 

@@ -43,7 +43,7 @@ def test_upload_several_images_stores_them_and_queues_each_once(
     announced = []
     receiver = lambda sender, image_ids, **kwargs: announced.append(sorted(image_ids))  # noqa: E731
     images_stored.connect(receiver, weak=False)
-    monkeypatch.setattr("diagnosis.services.images_enqueue", lambda image_ids: None)  # no broker in unit tests
+    monkeypatch.setattr("diagnosis.inference.enqueue.images_enqueue", lambda image_ids: None)  # no broker in unit tests
     try:
         callbacks[0]()
     finally:

@@ -11,7 +11,7 @@ from patients.imaging import clean_image
 from patients.models import LesionImage
 from tests.factories import CaseFactory, PatientFactory
 from tests.images import jpeg_bytes, upload
-from tests.slot_holder import slot_hold, slot_held
+from tests.slot_holder import slot_held, slot_hold
 
 pytestmark = pytest.mark.django_db
 

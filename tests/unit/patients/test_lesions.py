@@ -12,7 +12,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from dermplatform.audit.models import AuditEvent
-from diagnosis import services as diagnosis_services
+from diagnosis.inference import services as inference_services
+from diagnosis.review import services as review_services
 from patients import services
 from patients.models import Case, Lesion
 from tests.factories import CaseFactory, PatientFactory
@@ -69,7 +70,7 @@ def _visit(lesion, staff, seed, capture):
     with capture():
         images = services.images_upload(case=case, files=[upload(jpeg_bytes(seed=seed))], uploaded_by=staff)
     for image in images:
-        diagnosis_services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     return case
 
 
@@ -79,11 +80,11 @@ def test_lesion_page_lists_the_visits_in_order(dermatologist_client, staff, derm
     lesion = first.lesion
     with django_capture_on_commit_callbacks():
         for image in services.images_upload(case=first, files=[upload(jpeg_bytes(seed=3))], uploaded_by=staff):
-            diagnosis_services.image_classify(image_id=image.pk)
+            inference_services.image_classify(image_id=image.pk)
     second = _visit(lesion, staff, 4, django_capture_on_commit_callbacks)
-    # Following up against a malignant or flagged AI opinion needs a reason (diagnosis.review_rules).
-    reason = "Small and stable" if diagnosis_services.review_opinion(first).malignant_sources() else ""
-    diagnosis_services.review_submit(case=first, reviewer=dermatologist, decision="confirm", plan="follow_up",
+    # Following up against a malignant or flagged AI opinion needs a reason (diagnosis.review.rules).
+    reason = "Small and stable" if review_services.review_opinion(first).malignant_sources() else ""
+    review_services.review_submit(case=first, reviewer=dermatologist, decision="confirm", plan="follow_up",
                                      follow_up_months=6, downgrade_reason=reason)
     response = dermatologist_client.get(lesion.get_absolute_url())
     assert response.status_code == 200

@@ -126,8 +126,9 @@ def test_warned_first_then_switched_off_once_confirmed(admin_client_, admin_user
 
 
 def test_images_the_ai_gave_up_on_or_already_read_do_not_hold_it(admin_client_, active, clinic):
-    from diagnosis.models import ClassificationJob
     from django.utils import timezone
+
+    from diagnosis.models import ClassificationJob
 
     image = _waiting_image(clinic)
     ClassificationJob.objects.create(image=image, failed_at=timezone.now(), failure_reason="gave up")

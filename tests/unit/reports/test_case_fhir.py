@@ -9,7 +9,7 @@ from fhir.resources.R4B.bundle import Bundle
 from rest_framework.test import APIClient
 
 from dermplatform.audit.models import Action, AuditEvent, Outcome
-from diagnosis import services
+from diagnosis.review import services
 from tests.factories import AdminFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from dermplatform.audit.models import Action, AuditEvent, Outcome
-from diagnosis import services
+from diagnosis.review import services
 from tests.factories import AdminFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from dermplatform.audit.models import Action, AuditEvent, Outcome
-from diagnosis import services
+from diagnosis.review import services
 from patients import services as patient_services
 from tests.factories import AdminFactory
 

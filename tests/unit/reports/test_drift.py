@@ -5,7 +5,16 @@ from datetime import date
 import pytest
 
 from diagnosis.reports.drift import (
-    HIGH, IN_RANGE, LOW, NO_REFERENCE, TOO_FEW, WeekCounts, drift_reference, mean_check, rate_check, week_drift,
+    HIGH,
+    IN_RANGE,
+    LOW,
+    NO_REFERENCE,
+    TOO_FEW,
+    WeekCounts,
+    drift_reference,
+    mean_check,
+    rate_check,
+    week_drift,
     weeks_drift,
 )
 

@@ -71,7 +71,7 @@ def test_diagnosis_plan_and_body_site_are_snomed_coded_with_their_text(staff, wo
 
 
 def test_a_follow_up_plan_and_another_site(staff, dermatologist, world):
-    from diagnosis import services
+    from diagnosis.review import services
 
     case = world["case"]
     case.body_site = BodySite.UPPER_EXTREMITY

@@ -3,7 +3,11 @@
 import pytest
 
 from diagnosis.reports.local_validation import (
-    Scored, roc_plot, target_statement, threshold_for_sensitivity, validation_figures,
+    Scored,
+    roc_plot,
+    target_statement,
+    threshold_for_sensitivity,
+    validation_figures,
 )
 
 CLASSES = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]

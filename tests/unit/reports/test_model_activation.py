@@ -1,11 +1,11 @@
-"""Switching the active model version off (diagnosis.model_activation): refused while images wait for the AI,
+"""Switching the active model version off (diagnosis.inference.model_activation): refused while images wait for the AI,
 confirmed otherwise; every change and refusal audited."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from dermplatform.audit.models import Action, AuditEvent, Outcome
-from diagnosis.model_activation import images_waiting_for_ai, model_version_activate, model_version_switch_off
+from diagnosis.inference.model_activation import images_waiting_for_ai, model_version_activate, model_version_switch_off
 from patients.models import CaseStatus
 from tests.factories import CaseFactory, LesionImageFactory, ModelVersionFactory, PredictionFactory
 

@@ -1,4 +1,4 @@
-"""diagnosis.model_card reads every card shape the platform has registered (v1 flat metrics, v3 per metadata variant,
+"""diagnosis.inference.model_card reads every card shape the platform has registered (v1 flat metrics, v3 per metadata variant,
 v4 per source and pooled) and never fails on a minimal or odd one."""
 
 import json
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnosis.model_card import card_figures
+from diagnosis.inference.model_card import card_figures
 
 DEFAULT_CARD = Path(__file__).resolve().parents[3] / "ml" / "default_model" / "model.json"
 

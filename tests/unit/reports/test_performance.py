@@ -8,9 +8,11 @@ import pytest
 from django.utils import timezone
 
 from dermplatform.audit.models import Action, AuditEvent, Outcome
-from diagnosis import services
+from diagnosis import opinion
+from diagnosis.inference import services as inference_services
 from diagnosis.models import ModelVersion
-from diagnosis.performance import wilson_interval
+from diagnosis.reports.performance import wilson_interval
+from diagnosis.review import services as review_services
 from patients import services as patient_services
 from patients.models import Case
 from tests.clinical_world import CLASSES, add_prediction
@@ -36,19 +38,19 @@ def _open_case(staff, seed, capture):
 def _classify(cases):
     for case in cases:
         for image in case.images.all():
-            services.image_classify(image_id=image.pk)
+            inference_services.image_classify(image_id=image.pk)
 
 
 def _review(case, derm, *, agree: bool):
-    ai = services.case_ai_summary(case)["top_class"]
+    ai = opinion.case_ai_summary(case)["top_class"]
     if agree:
-        return services.review_submit(case=case, reviewer=derm, decision="confirm", plan="excision")
+        return review_services.review_submit(case=case, reviewer=derm, decision="confirm", plan="excision")
     other = "bcc" if ai != "bcc" else "df"
-    return services.review_submit(case=case, reviewer=derm, decision="override", diagnosis=other, plan="excision")
+    return review_services.review_submit(case=case, reviewer=derm, decision="override", diagnosis=other, plan="excision")
 
 
 def _histology(case, staff, diagnosis):
-    services.histology_record(case=case, user=staff, diagnosis=diagnosis, reported_on=HISTOLOGY_DATE, report_reference=f"H-{case.pk}")
+    review_services.histology_record(case=case, user=staff, diagnosis=diagnosis, reported_on=HISTOLOGY_DATE, report_reference=f"H-{case.pk}")
 
 
 @pytest.fixture
@@ -214,10 +216,10 @@ def _decide(case, derm, diagnosis):
     plan = "excision" if diagnosis in ("mel", "bcc", "akiec") else "reassure"
     decide = dict(case=case, reviewer=derm, decision="override", diagnosis=diagnosis, plan=plan)
     try:
-        return services.review_submit(**decide)
+        return review_services.review_submit(**decide)
     except ValidationError as error:
         assert "downgrade_reason" in error.message_dict, error
-        return services.review_submit(**decide, downgrade_reason="Dermoscopy reviewed in clinic: benign pattern.")
+        return review_services.review_submit(**decide, downgrade_reason="Dermoscopy reviewed in clinic: benign pattern.")
 
 
 def test_the_dermatologists_and_the_malignancy_flag_beside_the_melanoma_flag(

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from dermplatform.audit.models import Action, AuditEvent, Outcome
 from diagnosis.models import ModelVersion
-from diagnosis.performance import wilson_interval
+from diagnosis.reports.performance import wilson_interval
 from tests.clinical_world import CLASSES, add_prediction
 from tests.factories import AdminFactory
 from tests.unit.reports.test_performance import clinic_data  # noqa: F401  (the fixture: six cases of ours, one of theirs)

@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from pypdf import PdfReader
 
 from dermplatform.audit.models import Action, AuditEvent
-from diagnosis import services as diagnosis_services
+from diagnosis import opinion
+from diagnosis.inference import services as inference_services
 from diagnosis.models import ClinicThresholds, Prediction
 from diagnosis.validation import selectors, services
 
@@ -71,7 +72,7 @@ def test_adoption_is_versioned_audited_and_restorable(finished_run, admin_user):
 
 def _classify(case):
     for image in case.images.all():
-        diagnosis_services.image_classify(image_id=image.pk)
+        inference_services.image_classify(image_id=image.pk)
     return list(Prediction.objects.filter(image__case=case))
 
 
@@ -85,7 +86,7 @@ def test_the_worker_flags_with_the_clinic_threshold_and_pages_say_so(uploaded_ca
         assert prediction.malignant_flag is False and prediction.malignant_threshold == 1.01  # card's, kept
         assert prediction.clinic_thresholds == adopted
         assert prediction.operating_point_source.startswith(adopted.label + " (melanoma flag)")
-    summary = diagnosis_services.case_ai_summary(uploaded_case)
+    summary = opinion.case_ai_summary(uploaded_case)
     label = adopted.label
     assert label.startswith("clinic threshold of 20")
     assert summary["operating_point"] == f"threshold 0 on P(melanoma), {label} (local validation)"
@@ -112,7 +113,7 @@ def test_after_restore_the_worker_flags_with_the_model_card(uploaded_case, model
     for prediction in _classify(uploaded_case):
         assert prediction.mel_flag is False and prediction.clinic_thresholds is None
         assert prediction.operating_point_source == "model card"
-    assert "set for 90 % melanoma sensitivity" in diagnosis_services.case_ai_summary(uploaded_case)["operating_point"]
+    assert "set for 90 % melanoma sensitivity" in opinion.case_ai_summary(uploaded_case)["operating_point"]
 
 
 def test_another_clinics_thresholds_do_not_apply(uploaded_case, model_variant, outsider_staff, admin_user):

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from dermplatform.audit.models import Action, AuditEvent
-from diagnosis import services as diagnosis_services
 from diagnosis.models import ValidationImage, ValidationRun
+from diagnosis.review import services as diagnosis_services
 from diagnosis.validation import selectors, services
 from patients.models import StoredFile
 from tests.factories import CaseFactory, PatientFactory
