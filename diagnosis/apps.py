@@ -22,6 +22,14 @@ class DiagnosisConfig(AppConfig):
 
         case_detail_providers["headline"] = case_headline_data
 
+        from patients.page_slots import slot_register
+
+        # What diagnosis shows on patients' pages (patients offers the slots and never loads diagnosis's tags).
+        slot_register("case_status", "diagnosis/case_page/_status.html")
+        slot_register("case_opinion", "diagnosis/case_page/_opinion.html")
+        slot_register("case_image", "diagnosis/case_page/_image.html")
+        slot_register("lesion_visits", "diagnosis/case_page/_lesion_visits.html")
+
         from celery.signals import worker_ready, worker_shutdown
 
         from dermplatform.health import check_register

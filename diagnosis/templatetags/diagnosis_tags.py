@@ -119,7 +119,10 @@ def signed_points(value) -> str:
 @register.simple_tag
 def case_ai_delayed(case):
     """The case's images waiting for the AI longer than DERM_AI_DELAYED_SECONDS (diagnosis.inference.ai_waiting)."""
-    return case_images_delayed(case=case)
+    # Asked by several parts of one page (its status, the retry offer, each image): read once per case object.
+    if not hasattr(case, "_ai_delayed_images"):
+        case._ai_delayed_images = case_images_delayed(case=case)
+    return case._ai_delayed_images
 
 
 @register.simple_tag

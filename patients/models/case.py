@@ -111,3 +111,8 @@ class Case(Archivable):
 
     def waiting_for_review(self) -> bool:
         return waiting_for_review(self.status, self.archived_at)
+
+    @property
+    def reviewable(self) -> bool:
+        """A dermatologist may record a decision now (the AI has answered; a later decision supersedes)."""
+        return not self.is_archived and self.can_move_to(CaseStatus.REVIEWED)

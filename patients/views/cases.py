@@ -8,6 +8,7 @@ from dermplatform.accounts.permissions import role_required
 
 from .. import selectors, services
 from ..forms import ArchiveForm, CaseCreateForm, CaseForm, ImageUploadForm
+from ..page_slots import page_slots
 from .forms_support import archive_from_form, attach_errors
 
 
@@ -49,6 +50,7 @@ def case_detail(request, public_id):
         "upload_form": ImageUploadForm(),
         "upload_errors": _upload_errors(request, case),
         "archive_form": ArchiveForm(),
+        "slots": page_slots(),
     }
     return render(request, "patients/case_detail.html", context)
 
@@ -78,5 +80,7 @@ def case_archive(request, public_id):
 @role_required(Role.STAFF, Role.DERMATOLOGIST)
 def lesion_detail(request, public_id):
     lesion = selectors.lesion_get(user=request.user, public_id=public_id)
-    context = {"lesion": lesion, "patient": lesion.patient, "visits": selectors.lesion_visits(lesion=lesion)}
+    context = {
+        "lesion": lesion, "patient": lesion.patient, "visits": selectors.lesion_visits(lesion=lesion), "slots": page_slots(),
+    }
     return render(request, "patients/lesion_detail.html", context)

@@ -76,3 +76,11 @@ def test_a_review_of_a_case_the_ai_has_not_answered_is_refused(case, dermatologi
         review_submit(case=case, reviewer=dermatologist, decision="confirm")
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_AI
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_a_case_is_offered_for_review_exactly_when_a_review_would_be_taken(case, status):
+    case = _case_at(case, status)
+    assert case.reviewable is (status in (CaseStatus.AWAITING_REVIEW, CaseStatus.REVIEWED))
+    case.archived_at = case.updated_at
+    assert case.reviewable is False
