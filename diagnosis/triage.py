@@ -1,6 +1,6 @@
 """Keeps each case's CaseTriage (its place in the review queue) in step with its AI opinions and status.
 
-Called where they change: after each AI opinion or failure (diagnosis.services), and on every save of a case
+Called where they change: after each AI opinion or failure (diagnosis.inference.services), and on every save of a case
 (a receiver: a review, an archive, a new upload or a retry all save the case). Tests that fabricate predictions or
 statuses without the services call triage_refresh themselves.
 """

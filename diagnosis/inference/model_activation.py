@@ -10,20 +10,15 @@ from django.db import transaction
 
 from dermplatform.audit.models import Action, Outcome
 from dermplatform.audit.services import event_record
+from diagnosis.inference.ai_waiting import images_waiting
 from diagnosis.models import ModelVersion
-from patients.models import CaseStatus, LesionImage
 
 OBJECT_TYPE = "modelversion"
 
 
 def images_waiting_for_ai() -> int:
-    """Images of open cases that the AI still owes a first opinion (not given up on)."""
-    return (
-        LesionImage.objects.filter(case__archived_at__isnull=True, case__status=CaseStatus.AWAITING_AI)
-        .exclude(predictions__isnull=False)
-        .exclude(ai_job__failed_at__isnull=False)
-        .count()
-    )
+    """Images the AI still owes a result (diagnosis.inference.ai_waiting: the sweep's and the pages' definition)."""
+    return images_waiting().count()
 
 
 def switch_off_refusal(waiting: int) -> str:

@@ -13,12 +13,12 @@ Reads scoped by visible_to().
 
 from datetime import timedelta
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from diagnosis.inference.ai_waiting import cases_delayed
 from diagnosis.models import AttentionSeen, Histology, Review
-from diagnosis.review.discordance import histology_discordance
+from diagnosis.review.discordance import discordant_cases
 from patients.models import Case, CaseStatus
 
 FIRST_VISIT_LOOKBACK = timedelta(days=7)
@@ -48,26 +48,13 @@ def decisions_contradicted(*, user) -> list:
     """Cases whose decision in force is the user's and whose histology in force contradicts it, newest histology
     first, each with its `discordance` (kind, text): the reviewing dermatologist hears of it, as the case pages
     warn everyone else. Derived, never stored: a new decision or a corrected histology takes a case off."""
-    in_force = Prefetch("case__histologies", queryset=Histology.objects.filter(superseded_by__isnull=True),
-                        to_attr="histology_in_force")
-    reviews = (
-        Review.objects.filter(
-            case__in=Case.objects.visible_to(user).active(), reviewer=user, superseded_by__isnull=True,
-            case__histologies__isnull=False,
-        )
-        .select_related("case__patient", "case__lesion").prefetch_related(in_force).distinct()
-    )
-    found = []
-    for review in reviews:
-        if not review.case.histology_in_force:
-            continue
-        histology = review.case.histology_in_force[0]
-        discordance = histology_discordance(histology=histology.diagnosis, diagnosis=review.diagnosis, plan=review.plan)
-        if discordance is not None:
-            review.case.discordance, review.case.histology = discordance, histology
-            found.append(review.case)
-    found.sort(key=lambda case: (case.histology.created_at, case.pk), reverse=True)
-    return found[:LIMIT]
+    found = sorted(discordant_cases(Case.objects.visible_to(user).active(), reviewer=user),
+                   key=lambda item: (item.histology_at, item.case_id), reverse=True)[:LIMIT]
+    cases = Case.objects.select_related("patient", "lesion").in_bulk([item.case_id for item in found])
+    histologies = Histology.objects.in_bulk([item.histology_id for item in found])
+    for item in found:
+        cases[item.case_id].discordance, cases[item.case_id].histology = item.discordance, histologies[item.histology_id]
+    return [cases[item.case_id] for item in found]
 
 
 def last_visit(*, user):

@@ -10,7 +10,11 @@ Discordant (the case is marked, with a visible warning, and counted):
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.db.models import F, Q
+
+from diagnosis.models import Review
 from diagnosis.models.review import DIAGNOSES, MALIGNANT, ManagementPlan
 from diagnosis.review.rules import WATCHFUL_PLANS
 
@@ -60,3 +64,42 @@ def histology_discordance(*, histology: str | None, diagnosis: str | None, plan:
             "decided on.",
         )
     return None
+
+
+@dataclass(frozen=True)
+class DiscordantCase:
+    """A case whose histology in force contradicts its decision in force."""
+
+    case_id: int
+    review_id: int
+    histology_id: int
+    histology_at: datetime
+    discordance: Discordance
+
+
+def discordant_cases(cases, *, reviewer=None) -> list[DiscordantCase]:
+    """The discordant ones among `cases` (a queryset the caller has scoped), by this rule; `reviewer`: only
+    decisions in force that are theirs. The worklist and the deciding dermatologist's queue both read this."""
+    # One join of the review and the histology in force of each case. The database drops the pairs the rule can
+    # never call discordant (benign or "other" histology on a decision other than melanoma; the same diagnosis
+    # with a plan that acts on it), so a clinic's concordant history is not read; the rule itself decides the rest.
+    pairs = Review.objects.filter(
+        Q(case__histologies__diagnosis__in=MALIGNANT) | Q(diagnosis="mel"),
+        case__in=cases, superseded_by__isnull=True, case__histologies__superseded_by__isnull=True,
+    )
+    if reviewer is not None:
+        pairs = pairs.filter(reviewer=reviewer)
+    pairs = (
+        # The F()s reuse the filter's join: the histology in force, not any of the case's.
+        pairs.annotate(histology_id=F("case__histologies__id"), histology=F("case__histologies__diagnosis"),
+                       histology_at=F("case__histologies__created_at"))
+        .exclude(Q(diagnosis=F("histology")) & ~Q(plan__in=WATCHFUL_PLANS))
+        .values("id", "case_id", "diagnosis", "plan", "histology_id", "histology", "histology_at").order_by()
+    )
+    found = []
+    for pair in pairs:
+        discordance = histology_discordance(histology=pair["histology"], diagnosis=pair["diagnosis"], plan=pair["plan"])
+        if discordance is not None:
+            found.append(DiscordantCase(case_id=pair["case_id"], review_id=pair["id"], histology_id=pair["histology_id"],
+                                        histology_at=pair["histology_at"], discordance=discordance))
+    return found

@@ -160,7 +160,7 @@ def queue_counts(*, user, filters: QueueFilters = QueueFilters()) -> dict:
 
 
 def review_queue(*, user):
-    """The whole queue as a queryset of cases in queue order (for the API's and older callers' convenience)."""
+    """The whole queue as a queryset of cases in queue order (the browsable API asks for a queryset)."""
     return (
         Case.objects.waiting_for_review().filter(triage__in=_waiting(user))
         .select_related("patient", "triage", "review_claim__holder")

@@ -1,4 +1,4 @@
-"""Diagnosis REST API: thin views over diagnosis.services and diagnosis.selectors.
+"""Diagnosis REST API: thin views over the review's and inference's services and selectors.
 
 Built on the clinical API of patients.api (its authentication, permission,
 error shapes and image-bytes handling): staff and dermatologists of a clinic

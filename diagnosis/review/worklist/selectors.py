@@ -22,15 +22,13 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db.models import Exists, F, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from diagnosis.models import ClassificationJob, Histology, ManagementPlan, Prediction, Review
-from diagnosis.models.review import MALIGNANT
 from diagnosis.not_assessable import reason_in_words
-from diagnosis.review.discordance import histology_discordance
-from diagnosis.review.rules import WATCHFUL_PLANS
+from diagnosis.review.discordance import discordant_cases
 from diagnosis.review.worklist.models import ItemKind, WorklistMark
 from patients.models import Case, CaseStatus, LesionImage
 
@@ -77,29 +75,11 @@ def _day(moment: datetime) -> date:
 
 
 def _discordant(cases) -> list[tuple]:
-    # One join of the review and the histology in force of each case. The database drops the pairs the rule can
-    # never call discordant (benign or "other" histology on a decision other than melanoma; the same diagnosis
-    # with a plan that acts on it), so a clinic's concordant history is not read; the rule itself decides the rest.
-    pairs = (
-        Review.objects.filter(
-            Q(case__histologies__diagnosis__in=MALIGNANT) | Q(diagnosis="mel"),
-            case__in=cases, superseded_by__isnull=True, case__histologies__superseded_by__isnull=True,
-        )
-        # The F()s reuse the filter's join: the histology in force, not any of the case's.
-        .annotate(histology_id=F("case__histologies__id"), histology=F("case__histologies__diagnosis"),
-                  histology_at=F("case__histologies__created_at"))
-        .exclude(Q(diagnosis=F("histology")) & ~Q(plan__in=WATCHFUL_PLANS))
-        .values("id", "case_id", "diagnosis", "plan", "histology_id", "histology", "histology_at").order_by()
-    )
-    found = []
-    for pair in pairs:
-        discordance = histology_discordance(
-            histology=pair["histology"], diagnosis=pair["diagnosis"], plan=pair["plan"]
-        )
-        if discordance is not None:
-            fact = f"histology:{pair['histology_id']}:review:{pair['id']}"
-            found.append((ItemKind.DISCORDANT, pair["case_id"], fact, pair["histology_at"], discordance.text))
-    return found
+    return [
+        (ItemKind.DISCORDANT, found.case_id, f"histology:{found.histology_id}:review:{found.review_id}",
+         found.histology_at, found.discordance.text)
+        for found in discordant_cases(cases)
+    ]
 
 
 def _ai_failed(cases) -> list[tuple]:
