@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "csp",
     "pgtrigger",  # PostgreSQL triggers declared on models, installed by migrations (history, append-only tables)
     "pghistory",  # the old and new values of clinical records and accounts (dermplatform.audit.history)
+    "dermplatform",  # dermplatform.apps: the local folders, made at start-up
     "dermplatform.accounts",
     "dermplatform.audit",
     "patients",
@@ -113,7 +114,6 @@ TEMPLATES = [
     },
 ]
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
@@ -193,8 +193,7 @@ _CELERY_FS = VAR_DIR / "celery"
 CELERY_BROKER_SOCKET_TIMEOUT = envfloat("CELERY_BROKER_SOCKET_TIMEOUT", 0.5)
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _folder in ("queue", "processed", "results", "control"):
-        (_CELERY_FS / _folder).mkdir(parents=True, exist_ok=True)
+    # The folders are made at start-up (dermplatform.local_dirs), not here.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_CELERY_FS / "queue"),
         "data_folder_out": str(_CELERY_FS / "queue"),

@@ -51,3 +51,17 @@ def test_blank_database_and_broker_urls_start_on_the_embedded_defaults(tmp_path)
     engine, broker = out.stdout.split()[-2:]
     assert engine == "django.db.backends.sqlite3"
     assert broker == "filesystem://"
+
+
+def test_reading_the_settings_writes_nothing_and_start_up_makes_the_local_folders(tmp_path):
+    var = tmp_path / "var"
+    env = {**os.environ, "DATABASE_URL": "", "CELERY_BROKER_URL": "", "DERM_VAR_DIR": str(var),
+           "DJANGO_SETTINGS_MODULE": "dermplatform.settings"}
+    code = ("import pathlib, sys; from django.conf import settings; settings.INSTALLED_APPS; "
+            "print(pathlib.Path(sys.argv[1]).exists()); import django; django.setup(); "
+            "from django.db import connection; connection.ensure_connection(); print('connected')")
+    out = subprocess.run([sys.executable, "-c", code, str(var)], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ["False", "connected"]  # nothing at import; the SQLite file opens after setup
+    assert {p.name for p in (var / "celery").iterdir()} == {"queue", "processed", "results", "control"}
