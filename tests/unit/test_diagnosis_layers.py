@@ -13,14 +13,17 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "diagnosis"
 
 # Each layer and the diagnosis packages it must never import.
+_ABOVE_OPINION = ("diagnosis.inference", "diagnosis.review", "diagnosis.reports", "diagnosis.validation")
 LAYERS = {
-    "diagnosis.opinion": ("diagnosis.inference", "diagnosis.review", "diagnosis.reports", "diagnosis.validation"),
-    "diagnosis.triage": ("diagnosis.inference", "diagnosis.review", "diagnosis.reports", "diagnosis.validation"),
-    "diagnosis.not_assessable": ("diagnosis.inference", "diagnosis.review", "diagnosis.reports", "diagnosis.validation"),
-    "diagnosis.models": ("diagnosis.inference", "diagnosis.reports", "diagnosis.validation", "diagnosis.opinion"),
+    "diagnosis.opinion": _ABOVE_OPINION + ("ml",),
+    "diagnosis.triage": _ABOVE_OPINION + ("ml",),
+    "diagnosis.not_assessable": _ABOVE_OPINION + ("ml",),
+    "diagnosis.models": ("diagnosis.inference", "diagnosis.reports", "diagnosis.validation", "diagnosis.opinion", "ml"),
+    # Only inference runs the model (ml); the others read what it recorded.
     "diagnosis.inference": ("diagnosis.review", "diagnosis.reports", "diagnosis.validation"),
-    "diagnosis.review": ("diagnosis.reports", "diagnosis.validation"),
-    "diagnosis.reports": ("diagnosis.validation",),
+    "diagnosis.review": ("diagnosis.reports", "diagnosis.validation", "ml"),
+    "diagnosis.reports": ("diagnosis.validation", "ml"),
+    "diagnosis.validation": ("ml",),
 }
 COMPOSITION = {"apps.py", "admin.py", "urls.py", "tasks.py", "__init__.py"}
 
