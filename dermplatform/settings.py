@@ -87,7 +87,8 @@ MIDDLEWARE = [
     "dermplatform.middleware.PageLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Answers a sign-in refused while every password-hashing slot is busy: 429 "try again", never a 5xx.
+    # Answers a sign-in page refused while every password-hashing slot is busy: 429 "try again", never a 5xx
+    # (the API answers the same slots.Busy in dermplatform.api.exception_handler).
     "dermplatform.accounts.views.SignInBusyMiddleware",
     # Answers a locked-out sign-in with the lockout page; last, as django-axes requires.
     "axes.middleware.AxesMiddleware",
@@ -108,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dermplatform.accounts.context_processors.session",
+                "dermplatform.api.context_processors.policy",
                 "diagnosis.review.worklist.context_processors.worklist_count",
             ],
         },
@@ -301,6 +303,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One answer for every refusal: 409/422 for services' refusals, 503/429 with Retry-After while busy.
+    "EXCEPTION_HANDLER": "dermplatform.api.exception_handler.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "DermPlatform API",

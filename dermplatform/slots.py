@@ -2,8 +2,10 @@
 
 A slot is an exclusive lock (flock) on one of N files under VAR_DIR/slots/<name>/; the kernel releases it when
 its holder's process dies, so a crashed worker never keeps a slot. Whoever finds every slot busy polls for one
-until its wait runs out, then gets `Busy`: the caller turns that into a clear "try again" (never a 5xx).
-Used for large image decodes (patients.decode_slots) and password hashing (dermplatform.accounts.hashers).
+until its wait runs out, then gets `Busy`: a clear "try again" (never a 5xx). The caller raises it again with
+what the person is told, when to try again and the status that says so (the API's exception handler and the
+sign-in pages answer it with Retry-After). Used for large image decodes (patients.decode_slots: 503) and password
+hashing (dermplatform.accounts.hashing_slots: 429).
 """
 
 import fcntl
@@ -20,11 +22,19 @@ _held = threading.local()  # names this thread holds a slot of: taking one again
 
 
 class Busy(Exception):
-    """Every slot stayed busy for the whole wait."""
+    """Every slot stayed busy for the whole wait: the same request will go through later. `messages` say so to
+    people, `retry_after` in how many seconds, `status_code` with which status (503 by default)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, *, messages=(), retry_after: int = 60, status_code: int = 503):
         super().__init__(f"every {name} slot is busy")
         self.name = name
+        self.messages = list(messages) or [f"The server is busy ({name}); please try again later."]
+        self.retry_after = retry_after
+        self.status_code = status_code
+
+    def with_messages(self, messages) -> "Busy":
+        """The same refusal told with other words (e.g. naming the file it concerns)."""
+        return Busy(self.name, messages=messages, retry_after=self.retry_after, status_code=self.status_code)
 
 
 def slot_files(name: str, count: int) -> list[Path]:

@@ -3,8 +3,8 @@
 Decoding and cleaning a 48-megapixel photograph holds about 475 MiB in the worker that does it; three at once in
 three workers would take 1.4 GiB. A large decode first takes one of DERM_LARGE_DECODE_SLOTS machine-wide slots
 (dermplatform.slots: a flock the kernel releases if its process dies). A decode that finds every slot busy waits
-up to DERM_LARGE_DECODE_WAIT seconds, then the upload is refused with a message to try again. Small images never
-wait.
+up to DERM_LARGE_DECODE_WAIT seconds, then the upload is refused with a message to try again (slots.Busy: the API
+answers 503 with Retry-After). Small images never wait.
 """
 
 import ctypes
@@ -12,12 +12,12 @@ import ctypes.util
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
 from dermplatform import slots
 
 SLOT_NAME = "large-decode"
-BUSY = "busy"  # the refusal code of an upload that found every slot taken (the API answers it 503)
+BUSY_MESSAGE = "The server is busy with other large images; try this one again in a minute."
+RETRY_AFTER_SECONDS = 60
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 _malloc_trim = getattr(_LIBC, "malloc_trim", None)  # glibc only
 
@@ -39,9 +39,7 @@ def large_decode_slot():
     try:
         slot = slots.acquire(SLOT_NAME, count=settings.DERM_LARGE_DECODE_SLOTS, wait=settings.DERM_LARGE_DECODE_WAIT)
     except slots.Busy:
-        raise ValidationError(
-            "The server is busy with other large images; try this one again in a minute.", code=BUSY
-        ) from None
+        raise slots.Busy(SLOT_NAME, messages=[BUSY_MESSAGE], retry_after=RETRY_AFTER_SECONDS, status_code=503) from None
     try:
         yield
     finally:

@@ -11,14 +11,16 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dermplatform import slots
+from dermplatform.api.errors import StateConflict
 from dermplatform.audit.services import Action, changed_field_names, event_record
 
-from .conflicts import StateConflict
 from .imaging import clean_image, read_upload
 from .models import Case, CaseStatus, Lesion, LesionImage, Patient
 from .signals import images_stored
 
 MAX_FILES_PER_UPLOAD = 20
+BUSY = "busy"  # the code of a file refused only because every large-decode slot was taken
 
 
 def _require_same_clinic(user, clinic_id):
@@ -180,20 +182,27 @@ def _validate_uploads(case: Case, files) -> list:
     if len(files) > MAX_FILES_PER_UPLOAD:
         raise ValidationError(f"Upload at most {MAX_FILES_PER_UPLOAD} images at once.", code="too_many")
     known = set(case.images.values_list("sha256", flat=True))
-    cleaned, errors = [], []
+    cleaned, errors, busy = [], [], None
     for upload in files:
         name = getattr(upload, "name", "") or "upload"
         try:
             image = clean_image(read_upload(upload), name)
             if image.sha256 in known:
                 raise ValidationError("This exact image is already in the case.", code="duplicate")
+        except slots.Busy as exc:
+            busy = exc
+            errors.extend(ValidationError(f"{name}: {message}", code=BUSY) for message in exc.messages)
+            continue
         except ValidationError as exc:
             errors.extend(ValidationError(f"{name}: {message}", code=exc.code) for message in exc.messages)
             continue
         known.add(image.sha256)
         cleaned.append(image)
+    if busy is not None and all(error.code == BUSY for error in errors):
+        # Nothing wrong with the files: the same upload goes through later.
+        raise busy.with_messages([error.message for error in errors])
     if errors:
-        # All or nothing: a batch with one bad file stores none of them.
+        # All or nothing: a batch with one bad file stores none of them (sending it again would not help).
         raise ValidationError(errors)
     return cleaned
 

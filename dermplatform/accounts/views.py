@@ -14,15 +14,16 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dermplatform import slots
+from dermplatform.api.exception_handler import busy_headers
 from dermplatform.audit.models import Action, Outcome
 from dermplatform.audit.services import event_record
 
-from .hashing_slots import RETRY_AFTER_SECONDS, SignInBusy
+from .hashing_slots import HASHING
 from .sessions import SIGNED_OUT_REASON, seconds_left, signed_out_message
 from .tokens import AuthToken, token_issue, tokens_revoke
 from .two_factor import code_check, two_factor_required
 
-BUSY_MESSAGE = "The server is busy signing in other people. Please try again in a few seconds."
 LOCKED_OUT_MESSAGE = (
     "Too many failed sign-in attempts: sign-in is locked for {minutes} minutes. "
     "An administrator can unlock the account sooner."
@@ -65,9 +66,9 @@ def locked_out(request, original_response=None, credentials=None):
     return render(request, "registration/locked_out.html", {"message": locked_out_message()}, status=status)
 
 
-def sign_in_busy(request):
-    """Every password-hashing slot was busy: 429 with Retry-After, JSON for the API, a page for people. No password
-    was checked (so django-axes counts no failure); the refusal is audited."""
+def sign_in_busy_record(request) -> None:
+    """Audit a sign-in refused while every password-hashing slot was busy. No password was checked (so django-axes
+    counts no failure)."""
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated  # a password change
     event_record(
@@ -77,17 +78,24 @@ def sign_in_busy(request):
         outcome=Outcome.REFUSED,
         status_code=429,
     )
-    if request.path_info.startswith("/api/"):
-        response = JsonResponse({"errors": [BUSY_MESSAGE]}, status=429)
+
+
+def sign_in_busy(request, busy: slots.Busy):
+    """A sign-in page refused while busy: its status (429) with Retry-After, audited."""
+    sign_in_busy_record(request)
+    if request.path_info.startswith("/api/"):  # the API's views answer through its exception handler
+        response = JsonResponse({"errors": busy.messages}, status=busy.status_code)
     else:
         response = render(request, "registration/sign_in_busy.html",
-                          {"message": BUSY_MESSAGE, "again": request.get_full_path()}, status=429)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+                          {"message": busy.messages[0], "again": request.get_full_path()}, status=busy.status_code)
+    for header, value in busy_headers(busy).items():
+        response[header] = value
     return response
 
 
 class SignInBusyMiddleware:
-    """Turns SignInBusy, raised by a password hasher wherever a password is checked or set, into sign_in_busy."""
+    """Turns slots.Busy of password hashing, raised by a password hasher wherever a password is checked or set, into
+    sign_in_busy."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -96,8 +104,8 @@ class SignInBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, SignInBusy):
-            return sign_in_busy(request)
+        if isinstance(exception, slots.Busy) and exception.name == HASHING:
+            return sign_in_busy(request, exception)
         return None
 
 
@@ -140,7 +148,13 @@ class TokenApi(APIView):
     @extend_schema(request=TokenInput, responses={200: _TokenOutput, 400: _WrongCredentials, 429: _SignInRefused})
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        if not serializer.is_valid():
+        try:
+            valid = serializer.is_valid()
+        except slots.Busy:
+            # Answered 429 with Retry-After by the API's exception handler; audited like the sign-in page's.
+            sign_in_busy_record(request._request)
+            raise
+        if not valid:
             # django-axes marks the DRF request it was given, which its middleware does not see.
             if getattr(request, "axes_locked_out", False):
                 return locked_out(request)

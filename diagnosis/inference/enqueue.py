@@ -12,11 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from dermplatform.accounts.models import Role
+from dermplatform.api.errors import StateConflict
 from dermplatform.audit.services import Action, event_record
 from diagnosis.inference.ai_waiting import case_images_to_retry, case_retry_allowed
 from diagnosis.models import ClassificationJob
 from diagnosis.triage import triage_refresh
-from patients.conflicts import StateConflict
 from patients.models import Case, CaseStatus
 
 logger = logging.getLogger(__name__)

@@ -1,13 +1,15 @@
 """Reports through the API: the case's PDF and FHIR R4 bundle (staff and dermatologists of the case's clinic, by
-patients.api's ClinicalApiPermission: another clinic's case is not found (404), admins 403, anonymous 401); the
+dermplatform.api's ClinicalApiPermission: another clinic's case is not found (404), admins 403, anonymous 401); the
 clinic's CSV export and real-world performance (its dermatologists, and admins for any clinic, as on the pages)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from dermplatform.api.renderers import binary_renderer
+from dermplatform.api.views import ClinicalApi, validated_query
 from diagnosis.reports import selectors as report_selectors
 from diagnosis.reports.content import case_report
 from diagnosis.reports.fhir import case_report_bundle
@@ -16,31 +18,14 @@ from diagnosis.reports.responses import case_pdf_response, clinic_cases_csv_resp
 from diagnosis.reports.serializers import PerformanceSerializer
 from diagnosis.review.api.permissions import ClinicReportsApiPermission
 from patients import selectors as patient_selectors
-from patients.api.views import ClinicalApi, validated_query
 
 
-class PdfRenderer(BaseRenderer):
-    """Lets clients ask for application/pdf; the view answers with the document itself."""
-
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data  # never reached: the view returns the bytes itself, and errors are rendered as JSON
+# Documents the views make themselves; errors (400, 401, 403, 404) are JSON even when the client asked for one.
+PdfRenderer = binary_renderer("application/pdf", "pdf")
+CsvRenderer = binary_renderer("text/csv", "csv", charset="utf-8")
 
 
-class JsonErrorsMixin:
-    """Errors (400, 401, 403, 404) are JSON even when the client asked for a document."""
-
-    def handle_exception(self, exc):
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
-
-
-class CasePdfApi(JsonErrorsMixin, ClinicalApi):
+class CasePdfApi(ClinicalApi):
     renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(
@@ -88,17 +73,6 @@ class CaseFhirApi(ClinicalApi):
         return Response(bundle)
 
 
-class CsvRenderer(BaseRenderer):
-    """Lets clients ask for text/csv; the view streams the export itself."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data  # never reached: the view returns the stream itself, and errors are rendered as JSON
-
-
 CLINIC_ID_MAX = 2**63 - 1  # the id is compared with a bigint column
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
@@ -128,7 +102,7 @@ class ClinicReportApi(ClinicalApi):
         return report_selectors.report_cases(user=request.user, clinic_id=query.get("clinic"))
 
 
-class ClinicCasesCsvApi(JsonErrorsMixin, ClinicReportApi):
+class ClinicCasesCsvApi(ClinicReportApi):
     renderer_classes = [JSONRenderer, CsvRenderer]
 
     @extend_schema(

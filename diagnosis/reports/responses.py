@@ -1,6 +1,7 @@
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from dermplatform.api.downloads import private_download
 
 from diagnosis.reports import csv_export
 from diagnosis.reports.content import CaseReport
@@ -10,19 +11,11 @@ from diagnosis.reports.pdf import case_report_pdf
 def case_pdf_response(report: CaseReport) -> HttpResponse:
     """The case's PDF as a download. Patient data: no browser or proxy keeps a copy."""
     response = HttpResponse(case_report_pdf(report), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="case-{report.case.public_id}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    patch_vary_headers(response, ["Cookie", "Authorization"])
-    return response
+    return private_download(response, f"case-{report.case.public_id}.pdf")
 
 
 def clinic_cases_csv_response(cases) -> StreamingHttpResponse:
     """The cases' CSV export as a download, streamed (a clinic's whole history)."""
     response = StreamingHttpResponse(csv_export.clinic_cases_csv(cases), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.csv"'
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    patch_vary_headers(response, ["Cookie", "Authorization"])
-    return response
+    return private_download(response, f"cases-{stamp}.csv")

@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from dermplatform.accounts.models import Role
+from dermplatform.api.errors import StateConflict
 from dermplatform.audit.services import Action, event_record
 from diagnosis.models import ReviewClaim
-from patients.conflicts import StateConflict
 from patients.models import Case
 
 

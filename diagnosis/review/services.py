@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dermplatform.accounts.models import Role
+from dermplatform.api.errors import StateConflict
 from dermplatform.audit.services import Action, event_record
 from diagnosis.models import Histology, ManagementPlan, Review
 from diagnosis.models.histology import HISTOLOGY_DIAGNOSES
@@ -15,7 +16,6 @@ from diagnosis.opinion import case_ai_summary
 from diagnosis.review.claims import claim_settle_for_review
 from diagnosis.review.rules import Decision, Opinion, diagnosis_recorded, downgrade_of, review_problems
 from diagnosis.review.stale_review import review_version_check
-from patients.conflicts import StateConflict
 from patients.models import Case, CaseStatus
 
 

@@ -8,8 +8,8 @@ superseding a decision its author never saw. A colleague who took the case over 
 
 from django.utils import timezone
 
+from dermplatform.api.errors import StateConflict
 from diagnosis.models import Review
-from patients.conflicts import StateConflict
 from patients.models import Case
 
 

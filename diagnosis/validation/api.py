@@ -8,9 +8,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from dermplatform.accounts.models import Role
+from dermplatform.api.views import ClinicalApi
 from diagnosis.models import ClinicThresholds
 from diagnosis.validation import selectors, services
-from patients.api.views import ClinicalApi
 
 
 class ValidationApiPermission(BasePermission):

@@ -2,118 +2,26 @@
 
 Every view requires ClinicalApiPermission (staff read/write, dermatologists
 read, everyone else 401/403); objects of another clinic are simply not found
-(404). Input the schema refuses is a 400. What services refuse answers with
-the same shapes (field errors as {"field": [...]}, the rest as {"errors": [...]}):
-409 for a record's state (archived, already done, a number in use: StateConflict),
-422 for schema-valid input a rule refuses (a birth date in the future, bytes that
-are no image, no such patient of the clinic for the id in the body).
+(404). Errors are answered by dermplatform.api.exception_handler: 400 for input
+the schema refuses, 409 for a record's state, 422 for schema-valid input a rule
+refuses, 503 with Retry-After while the server is busy with large images.
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
-from knox.auth import TokenAuthentication
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.generics import GenericAPIView
+from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from dermplatform.api.errors import Unprocessable
+from dermplatform.api.permissions import ClinicalApiPermission
+from dermplatform.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi
 from patients import selectors, services
-from patients.conflicts import StateConflict
-from patients.decode_slots import BUSY
 from patients.models import BodySite, Case, Lesion, LesionImage, Patient, Sex, Side
 from patients.views.images import image_response
 
 from .filters import CaseFilter, PatientFilter
-from .permissions import ClinicalApiPermission
 from .serializers import CaseDetailSerializer, CaseSerializer, LesionImageSerializer, PatientSerializer
-
-ERRORS_KEY = "errors"
-
-
-class Unprocessable(exceptions.ValidationError):
-    """Input the schema allows, refused by a rule the schema cannot express."""
-
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-
-
-class Conflict(exceptions.ValidationError):
-    """Refused because of the record's current state, whatever the input."""
-
-    status_code = status.HTTP_409_CONFLICT
-
-
-class TryLater(exceptions.APIException):
-    """Every refusal was the server being busy (large decodes): the same request will go through later."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    wait = 60  # DRF's exception handler sends it as Retry-After
-
-    def __init__(self, messages):
-        super().__init__()
-        self.detail = {ERRORS_KEY: [exceptions.ErrorDetail(m, code="busy") for m in messages]}
-
-
-def _only_busy(exc: DjangoValidationError) -> bool:
-    errors = [] if hasattr(exc, "error_dict") else exc.error_list
-    return bool(errors) and all(error.code == BUSY for error in errors)
-
-
-def drf_validation_error(exc: DjangoValidationError) -> exceptions.APIException:
-    if _only_busy(exc):
-        return TryLater(exc.messages)
-    error = Conflict if isinstance(exc, StateConflict) else Unprocessable
-    if hasattr(exc, "error_dict"):
-        return error(
-            {ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages for field, messages in exc.message_dict.items()}
-        )
-    return error({ERRORS_KEY: exc.messages})
-
-
-def validated_query(request, serializer_class) -> dict:
-    """The query parameters, checked by `serializer_class`: a malformed one is a 400, and an empty one too. DRF reads
-    a QueryDict like an HTML form, where an empty optional field means "not given", so `?model_version=` would
-    silently filter nothing; a plain dict makes an empty value a value."""
-    query = serializer_class(data=request.query_params.dict())
-    query.is_valid(raise_exception=True)
-    return query.validated_data
-
-
-class ClinicalApiMixin:
-    # Token first, so that an anonymous request is answered 401 with "WWW-Authenticate: Token".
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [ClinicalApiPermission]
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            exc = drf_validation_error(exc)
-        return super().handle_exception(exc)
-
-
-class ClinicalApi(ClinicalApiMixin, APIView):
-    pass
-
-
-class ClinicalListApi(ClinicalApiMixin, GenericAPIView):
-    """List endpoints: django-filter FilterSet on a visible_to() queryset, paginated.
-
-    serializer_class is the list's output; a view's nested InputSerializer describes its POST. The browsable API
-    and OPTIONS ask get_serializer() for both (without them they answer 500).
-    """
-
-    def get_serializer_class(self):
-        if self.request is not None and self.request.method == "POST" and hasattr(self, "InputSerializer"):
-            return self.InputSerializer
-        return super().get_serializer_class()
-
-    def list_response(self, queryset, serializer_class):
-        page = self.paginate_queryset(self.filter_queryset(queryset))
-        data = serializer_class(page, many=True, context={"request": self.request}).data
-        return self.get_paginated_response(data)
 
 
 class ArchiveInputSerializer(serializers.Serializer):
@@ -387,32 +295,10 @@ class ImageDetailApi(ClinicalApi):
         return Response(LesionImageSerializer(image, context={"request": request}).data)
 
 
-class ImageBytesRenderer(BaseRenderer):
-    """Lets clients ask for image/* (an <img> tag does); the view answers with the stored bytes."""
-
-    media_type = "image/*"
-    format = "image"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data  # never reached: the view returns the bytes itself, and errors are rendered as JSON
-
-
 IMAGE_BYTES_RESPONSES = {
     (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored, metadata-free image."),
     (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored, metadata-free image."),
 }
-
-
-class ImageBytesApi(ClinicalApi):
-    renderer_classes = [JSONRenderer, ImageBytesRenderer]
-
-    def handle_exception(self, exc):
-        # Errors (401, 403, 404) are JSON even when the client asked for image/*.
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
 
 
 class ImageContentApi(ImageBytesApi):

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from dermplatform.api.errors import StateConflict
 from dermplatform.audit.history import tracked
 
-from ..conflicts import StateConflict
 from .archivable import Archivable, ClinicScopedQuerySet
 
 

@@ -2,10 +2,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from dermplatform import slots
 from dermplatform.accounts.models import Role
+from dermplatform.api.downloads import private_download
 from dermplatform.accounts.permissions import role_required
 
 from .. import selectors, services
@@ -19,13 +20,7 @@ def image_response(field_file, content_type: str, filename: str) -> HttpResponse
     """Serve stored image bytes privately, never sniffed as anything but an image."""
     with field_file.open("rb") as handle:
         response = HttpResponse(handle.read(), content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    # Patient data: no browser or proxy keeps a copy (dermplatform.middleware.NoStoreMiddleware says so too).
-    patch_cache_control(response, private=True, no_store=True)
-    patch_vary_headers(response, ["Cookie", "Authorization"])
-    return response
+    return private_download(response, filename, inline=True)
 
 
 @require_POST
@@ -35,7 +30,7 @@ def image_upload(request, public_id):
     form = ImageUploadForm(request.POST, request.FILES)
     try:
         stored = services.images_upload(case=case, files=form.files_list(), uploaded_by=request.user)
-    except ValidationError as exc:
+    except (ValidationError, slots.Busy) as exc:
         # Redirect either way, so that a refresh never sends the files again; the case page shows why they
         # were refused next to the upload form (a browser forgets the chosen files anyway).
         request.session[UPLOAD_REFUSED] = {"case": str(case.public_id), "errors": exc.messages}

@@ -9,7 +9,7 @@ from diagnosis.models.warning_check import CHECKABLE
 from diagnosis.review import case_warnings
 from diagnosis.review.api.permissions import HistologyApiPermission
 from patients import selectors as patient_selectors
-from patients.api.views import ClinicalApi
+from dermplatform.api.views import ClinicalApi
 
 
 class CaseWarningSerializer(serializers.Serializer):

@@ -1,12 +1,12 @@
 """Diagnosis REST API: thin views over the review's and inference's services and selectors.
 
-Built on the clinical API of patients.api (its authentication, permission,
-error shapes and image-bytes handling): staff and dermatologists of a clinic
+Built on dermplatform.api (its authentication, permission, error shapes and
+image-bytes handling): staff and dermatologists of a clinic
 read AI opinions, heat-maps and review histories; staff retry a failed AI;
 dermatologists review and see the queue. Admins 403, anonymous 401, another
 clinic's objects 404. Input the schema refuses is a 400; services' refusals are
 409 for a case's state, 422 for input a rule refuses ({"field": [...]} or
-{"errors": [...]}, patients.api.views), their PermissionDenied 403.
+{"errors": [...]}, dermplatform.api.errors), their PermissionDenied 403.
 """
 
 from django.utils.http import urlencode
@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
+from dermplatform.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi, validated_query
 from diagnosis import opinion
 from diagnosis.inference import ai_waiting, enqueue
 from diagnosis.inference import selectors as inference_selectors
@@ -36,7 +37,6 @@ from diagnosis.review.api.serializers import (
 )
 from diagnosis.review.stale_review import ReviewStale
 from patients import selectors as patient_selectors
-from patients.api.views import ClinicalApi, ClinicalListApi, ImageBytesApi, validated_query
 from patients.models import BodySite, Case, CaseStatus
 from patients.views.images import image_response
 
@@ -54,14 +54,14 @@ class StaleReviewConflict(exceptions.APIException):
 
 
 class ClaimConflictMixin:
-    """A colleague's claim on the case (claims.ClaimHeld) answers 409 with their claim, not a plain 400; a review
-    recorded after the client read the case (stale_review.ReviewStale) 409 with that review."""
+    """A colleague's claim on the case (claims.ClaimHeld) answers 409 with their claim; a review recorded after the
+    client read the case (stale_review.ReviewStale) 409 with that review (asked by dermplatform.api's handler)."""
 
-    def handle_exception(self, exc):
+    def api_exception(self, exc):
         if isinstance(exc, claims.ClaimHeld):
             claim = ReviewClaimSerializer(exc.claim, context={"request": self.request}).data
-            exc = ClaimConflict({"errors": exc.messages, "claim": claim})
-        elif isinstance(exc, ReviewStale):
+            return ClaimConflict({"errors": exc.messages, "claim": claim})
+        if isinstance(exc, ReviewStale):
             # The review recorded meanwhile, numbered as the history numbers it, and the version to send next.
             current = [r for r in _review_history(case=exc.case, user=self.request.user) if r.is_current]
             stale = StaleReviewConflict()
@@ -69,8 +69,8 @@ class ClaimConflictMixin:
                 "errors": exc.messages, "review_version": exc.version,
                 "review": ReviewSerializer(current[0]).data if current else None,
             }
-            exc = stale
-        return super().handle_exception(exc)
+            return stale
+        return None
 
 
 class CaseAiApi(ClinicalApi):

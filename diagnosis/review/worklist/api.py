@@ -10,8 +10,8 @@ from rest_framework.reverse import reverse
 from diagnosis.review.worklist import selectors, services
 from diagnosis.review.worklist.models import ItemKind
 from patients import selectors as patient_selectors
-from patients.api.permissions import ClinicalApiPermission
-from patients.api.views import ClinicalApi, ClinicalListApi
+from dermplatform.api.permissions import ClinicalApiPermission
+from dermplatform.api.views import ClinicalApi, ClinicalListApi
 from patients.models import Case
 
 

@@ -6,11 +6,11 @@ from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from dermplatform.accounts.permissions import role_required
+from dermplatform.api.downloads import private_download
 from diagnosis.review.worklist import selectors, services
 from diagnosis.review.worklist.csv_export import worklist_csv
 from diagnosis.review.worklist.forms import ItemForm, WorklistFilterForm
@@ -48,11 +48,7 @@ def worklist(request):
 def worklist_export(request):
     _, _, shown = _filtered(request)
     response = StreamingHttpResponse(worklist_csv(shown), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="worklist-{timezone.localtime():%Y%m%d-%H%M}.csv"'
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    patch_vary_headers(response, ["Cookie", "Authorization"])
-    return response
+    return private_download(response, f"worklist-{timezone.localtime():%Y%m%d-%H%M}.csv")
 
 
 def _back(request):

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from diagnosis.review.services import review_submit
-from patients.conflicts import StateConflict
+from dermplatform.api.errors import StateConflict
 from patients.models import CASE_MOVES, Case, CaseStatus
 
 STATUSES = list(CaseStatus.values)

@@ -5,8 +5,8 @@ images never wait; a freed slot (or a dead holder) lets the next one through."""
 import time
 
 import pytest
-from django.core.exceptions import ValidationError
 
+from dermplatform.slots import Busy
 from patients.imaging import clean_image
 from patients.models import LesionImage
 from tests.factories import CaseFactory, PatientFactory
@@ -36,8 +36,10 @@ def other_process_holds_the_slot(limits):
 
 def test_a_large_decode_waits_for_the_slot_then_is_refused(other_process_holds_the_slot):
     started = time.monotonic()
-    with pytest.raises(ValidationError, match="busy with other large images; try this one again"):
+    with pytest.raises(Busy, match="large-decode") as refused:
         clean_image(LARGE, "big.jpg")
+    assert refused.value.messages == ["The server is busy with other large images; try this one again in a minute."]
+    assert (refused.value.status_code, refused.value.retry_after) == (503, 60)
     assert time.monotonic() - started >= 1  # it waited for the slot first
     assert clean_image(SMALL, "small.jpg").width == 200  # small images never wait
 
