@@ -87,6 +87,16 @@ def test_the_token_api_answers_429_json_with_retry_after(staff, slot):
     assert "token" in _sign_in(api, staff.username, url="/api/token/").json()
 
 
+def test_the_token_api_refusal_is_audited_and_counts_as_no_failed_sign_in(staff, slot, settings):
+    settings.DERM_SIGN_IN_WAIT = 0
+    api = APIClient()
+    with slot_held(slot):
+        assert _sign_in(api, staff.username, "wrong password", url="/api/token/").status_code == 429
+    event = AuditEvent.objects.get(action=Action.SIGN_IN_BUSY)
+    assert (event.username, event.actor, event.outcome, event.status_code) == (staff.username, None, "refused", 429)
+    assert not AccessAttempt.objects.exists()
+
+
 def test_the_admin_sign_in_is_refused_clearly(client, admin_user, slot):
     with slot_held(slot):
         refused = _sign_in(client, admin_user.username, url="/admin/login/")
