@@ -11,7 +11,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from dermplatform.accounts.models import Role
+from dermplatform.api import policy
 from dermplatform.api.errors import StateConflict
 from dermplatform.audit.services import Action, event_record
 from diagnosis.inference.ai_waiting import case_images_to_retry, case_retry_allowed
@@ -55,7 +55,7 @@ def case_retry_classification(*, case: Case, user) -> int:
     """Staff ask the AI again for the images it failed on or still owes in an open case (diagnosis.inference.ai_waiting
     says when: the page's Retry AI button asks the same). Classified images and their predictions are left as
     they are, and a case in review keeps its status and place in the queue while the retry runs."""
-    if user.role != Role.STAFF or user.clinic_id != case.patient.clinic_id:
+    if not policy.can_retry_ai(user, case.patient.clinic_id):
         raise PermissionDenied("Only the clinic's staff can retry the AI.")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
-from dermplatform.accounts.models import Role
+from dermplatform.api import policy
 from dermplatform.audit.services import Action, event_record
 from diagnosis.models import ClassificationJob, Prediction, WarningCheck, WarningKind
 from diagnosis.models.warning_check import CHECKABLE
@@ -105,7 +105,7 @@ def case_warnings(*, case: Case) -> list[CaseWarning]:
 def warning_check(*, case: Case, image_public_id, kind: str, user) -> WarningCheck:
     """A staff member or dermatologist of the case's clinic marks an image's warning checked (audited): it
     leaves the case's warnings. Only an open warning of a checkable kind can be checked."""
-    if user.role not in (Role.STAFF, Role.DERMATOLOGIST) or user.clinic_id != case.patient.clinic_id:
+    if not policy.can_read_clinical(user, case.patient.clinic_id):
         raise PermissionDenied("Only the staff and dermatologists of the case's clinic can check its warnings.")
     if kind not in CHECKABLE:
         raise ValidationError({"kind": "This warning leaves by itself once resolved (retry the AI); it cannot be "

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from dermplatform.accounts.models import Role
+from dermplatform.api import policy
 from dermplatform.api.errors import StateConflict
 from dermplatform.audit.services import Action, event_record
 from diagnosis.models import ReviewClaim
@@ -22,7 +22,7 @@ from patients.models import Case
 
 
 def _check_dermatologist(*, case: Case, user) -> None:
-    if user.role != Role.DERMATOLOGIST or user.clinic_id != case.patient.clinic_id:
+    if not policy.can_review(user, case.patient.clinic_id):
         raise PermissionDenied("Only a dermatologist of the case's clinic can claim it.")
 
 

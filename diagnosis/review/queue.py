@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan  # row comparison (Django 5.2)
 from django.utils import timezone
 
-from dermplatform.accounts.models import Role
+from dermplatform.api import policy
 from diagnosis.models import CaseTriage, Review
 from diagnosis.models.prediction import Flag
 from diagnosis.triage import OTHER_RANK
@@ -90,7 +90,7 @@ class QueueFilters:
 
 def _waiting(user):
     """The triage rows of the user's clinic waiting for review (dermatologists only; others see none)."""
-    if not (user.is_authenticated and user.is_active and user.role == Role.DERMATOLOGIST and user.clinic_id):
+    if not (policy.can_review(user) and user.clinic_id):
         return CaseTriage.objects.none()
     return CaseTriage.objects.filter(clinic_id=user.clinic_id, waiting=True)
 

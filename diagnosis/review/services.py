@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from dermplatform.accounts.models import Role
+from dermplatform.api import policy
 from dermplatform.api.errors import StateConflict
 from dermplatform.audit.services import Action, event_record
 from diagnosis.models import Histology, ManagementPlan, Review
@@ -49,7 +49,7 @@ def review_submit(
 
     `review_version`: the case's review version when the form was opened (diagnosis.review.stale_review); a review
     recorded since refuses this one (ReviewStale) rather than being silently superseded. None: not checked."""
-    if reviewer.role != Role.DERMATOLOGIST or reviewer.clinic_id != case.patient.clinic_id:
+    if not policy.can_review(reviewer, case.patient.clinic_id):
         raise PermissionDenied("Only a dermatologist of the case's clinic can review it.")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
@@ -89,7 +89,7 @@ def histology_record(*, case: Case, user, diagnosis: str, reported_on, report_re
     """Enter the histopathology result of a case (staff or a dermatologist of its clinic): its ground truth.
 
     A later entry supersedes the earlier one (a corrected report); none is edited."""
-    if user.role not in (Role.STAFF, Role.DERMATOLOGIST) or user.clinic_id != case.patient.clinic_id:
+    if not policy.can_enter_histology(user, case.patient.clinic_id):
         raise PermissionDenied("Only the staff and dermatologists of the case's clinic can enter its histology.")
     errors = {}
     if diagnosis not in dict(HISTOLOGY_DIAGNOSES):

@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from dermplatform.accounts.models import Role
+from dermplatform.api import policy
 from dermplatform.api.views import ClinicalApi
 from diagnosis.models import ClinicThresholds
 from diagnosis.validation import selectors, services
@@ -17,8 +17,7 @@ class ValidationApiPermission(BasePermission):
     message = "Only dermatologists and administrators use local validation."
 
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.role in (Role.DERMATOLOGIST, Role.ADMIN))
+        return policy.can_read_clinic_reports(request.user)
 
 
 class ClinicThresholdsSerializer(serializers.ModelSerializer):

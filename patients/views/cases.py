@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from dermplatform.accounts.models import Role
 from dermplatform.accounts.permissions import role_required
+from dermplatform.api import policy
 
 from .. import selectors, services
 from ..forms import ArchiveForm, CaseCreateForm, CaseForm, ImageUploadForm
@@ -12,7 +12,7 @@ from ..page_slots import page_slots
 from .forms_support import archive_from_form, attach_errors
 
 
-@role_required(Role.STAFF)
+@role_required(*policy.CLINICAL_WRITERS)
 def case_create(request, patient_id):
     patient = selectors.patient_get(user=request.user, public_id=patient_id)
     form = CaseCreateForm(request.POST or None, lesions=selectors.lesions_of(patient=patient),
@@ -40,7 +40,7 @@ def _upload_errors(request, case) -> list[str]:
     return refused["errors"]
 
 
-@role_required(Role.STAFF, Role.DERMATOLOGIST)
+@role_required(*policy.CLINICAL_READERS)
 def case_detail(request, public_id):
     case = selectors.case_get(user=request.user, public_id=public_id)
     context = {
@@ -55,7 +55,7 @@ def case_detail(request, public_id):
     return render(request, "patients/case_detail.html", context)
 
 
-@role_required(Role.STAFF)
+@role_required(*policy.CLINICAL_WRITERS)
 def case_update(request, public_id):
     case = selectors.case_get(user=request.user, public_id=public_id)
     form = CaseForm(request.POST or None, instance=case)
@@ -71,13 +71,13 @@ def case_update(request, public_id):
 
 
 @require_POST
-@role_required(Role.STAFF)
+@role_required(*policy.CLINICAL_WRITERS)
 def case_archive(request, public_id):
     case = selectors.case_get(user=request.user, public_id=public_id)
     return archive_from_form(request, case, lambda c, **kw: services.case_archive(case=c, **kw), "Case")
 
 
-@role_required(Role.STAFF, Role.DERMATOLOGIST)
+@role_required(*policy.CLINICAL_READERS)
 def lesion_detail(request, public_id):
     lesion = selectors.lesion_get(user=request.user, public_id=public_id)
     context = {

@@ -8,6 +8,7 @@ from dermplatform import slots
 from dermplatform.accounts.models import Role
 from dermplatform.api.downloads import private_download
 from dermplatform.accounts.permissions import role_required
+from dermplatform.api import policy
 
 from .. import selectors, services
 from ..forms import ImageUploadForm
@@ -24,7 +25,7 @@ def image_response(field_file, content_type: str, filename: str) -> HttpResponse
 
 
 @require_POST
-@role_required(Role.STAFF)
+@role_required(*policy.CLINICAL_WRITERS)
 def image_upload(request, public_id):
     case = selectors.case_get(user=request.user, public_id=public_id)
     form = ImageUploadForm(request.POST, request.FILES)

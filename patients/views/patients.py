@@ -6,19 +6,16 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dermplatform.accounts.models import Role
 from dermplatform.accounts.permissions import role_required
+from dermplatform.api import policy
 
 from .. import selectors, services
 from ..forms import ArchiveForm, PatientForm, PatientSearchForm
 from ..search_memory import search_recall, search_remember
 from .forms_support import archive_from_form, attach_errors
 
-READERS = (Role.STAFF, Role.DERMATOLOGIST)
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
-@role_required(*READERS)
+@role_required(*policy.CLINICAL_READERS)
 def patient_list(request):
     """The list, searched by record number or name. The terms are posted and kept in the session: the address
     carries only an opaque search id (patients.search_memory)."""
@@ -45,7 +42,7 @@ def patient_list(request):
     return render(request, "patients/patient_list.html", context)
 
 
-@role_required(Role.STAFF)
+@role_required(*policy.CLINICAL_WRITERS)
 def patient_create(request):
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -59,7 +56,7 @@ def patient_create(request):
     return render(request, "patients/patient_form.html", {"form": form, "title": "Register patient"})
 
 
-@role_required(*READERS)
+@role_required(*policy.CLINICAL_READERS)
 def patient_detail(request, public_id):
     patient = selectors.patient_get(user=request.user, public_id=public_id)
     cases = selectors.case_list(user=request.user, patient=patient, include_archived=True, with_image_count=True)
@@ -68,7 +65,7 @@ def patient_detail(request, public_id):
     )
 
 
-@role_required(Role.STAFF)
+@role_required(*policy.CLINICAL_WRITERS)
 def patient_update(request, public_id):
     patient = selectors.patient_get(user=request.user, public_id=public_id)
     form = PatientForm(request.POST or None, instance=patient)
@@ -84,7 +81,7 @@ def patient_update(request, public_id):
 
 
 @require_POST
-@role_required(Role.STAFF)
+@role_required(*policy.CLINICAL_WRITERS)
 def patient_archive(request, public_id):
     patient = selectors.patient_get(user=request.user, public_id=public_id)
     return archive_from_form(request, patient, lambda p, **kw: services.patient_archive(patient=p, **kw), "Patient")

@@ -4,17 +4,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dermplatform.accounts.models import Role
+from dermplatform.api import policy
 from dermplatform.audit.services import Action, event_record
 from diagnosis.review.worklist.models import ItemKind, WorklistMark
 from diagnosis.review.worklist.selectors import worklist_items
 from patients.models import Case
 
-WORKLIST_ROLES = (Role.STAFF, Role.DERMATOLOGIST)
+WORKLIST_ROLES = policy.CLINICAL_READERS
 
 
 def _require_clinic_member(user, case: Case) -> None:
-    if user.role not in WORKLIST_ROLES or user.clinic_id != case.patient.clinic_id:
+    if not policy.can_read_clinical(user, case.patient.clinic_id):
         raise PermissionDenied("Only the staff and dermatologists of the case's clinic work on its worklist.")
 
 

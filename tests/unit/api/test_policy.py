@@ -17,7 +17,14 @@ RULES = {
     "review": (False, True, False),
     "enter_histology": (True, True, False),
     "read_clinic_reports": (False, True, True),
+    "read_access_history": (False, True, False),
+    "administer": (False, False, True),
 }
+
+
+def test_a_rule_given_a_clinic_asks_that_the_user_works_there(staff, outsider_staff):
+    assert policy.can_retry_ai(staff, staff.clinic_id)
+    assert not policy.can_retry_ai(outsider_staff, staff.clinic_id)
 
 
 @pytest.mark.parametrize("rule", RULES)
