@@ -4,8 +4,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dermplatform.accounts.models import Clinic, Role
+from dermplatform.accounts.models import Clinic
 from dermplatform.accounts.permissions import role_required
+from dermplatform.api import policy
 from diagnosis.reports import selectors as report_selectors
 from diagnosis.reports.content import case_report
 from diagnosis.reports.drift import ALPHA, MIN_IMAGES
@@ -14,7 +15,7 @@ from diagnosis.reports.responses import case_pdf_response, clinic_cases_csv_resp
 from patients import selectors as patient_selectors
 
 # Who reads a case reads its report: the clinic's staff and dermatologists.
-CASE_READERS = (Role.STAFF, Role.DERMATOLOGIST)
+CASE_READERS = policy.CLINICAL_READERS
 
 
 @require_GET
@@ -25,7 +26,7 @@ def case_pdf(request, public_id):
 
 
 # The clinic's audit export and the real-world performance page: its dermatologists, and platform admins.
-CLINIC_REVIEWERS = (Role.DERMATOLOGIST, Role.ADMIN)
+CLINIC_REVIEWERS = policy.REPORT_READERS
 
 
 def _clinic_id(request) -> int | None:
@@ -55,7 +56,7 @@ def performance(request):
     context = {
         "figures": figures,
         "current": current,
-        "clinics": Clinic.objects.order_by("name") if request.user.role == Role.ADMIN else None,
+        "clinics": Clinic.objects.order_by("name") if policy.can_administer(request.user) else None,
         "clinic": request.GET.get("clinic", ""),
         "scope": report_selectors.report_scope(user=request.user, clinic_id=clinic_id),
         # The weekly drift watch of the clinic (an admin's choice, or every clinic), each model version apart.
