@@ -60,8 +60,8 @@ def main() -> None:
 
     from diagnosis.inference.model_registry import model_version_active, predictor_for
     from diagnosis.models import Prediction
-    from ml.clinical_metadata import encode_many
-    from ml.predictor import flip_views
+    from ml.serving.clinical_metadata import encode_many
+    from ml.serving.predictor import flip_views
     from patients.services import images_upload
     from bench.world import bench_staff
     from tests.factories import CaseFactory, PatientFactory

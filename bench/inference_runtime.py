@@ -19,9 +19,9 @@ def main() -> None:
     from PIL import Image
 
     import ml
-    from ml.clinical_metadata import encode_many
-    from ml.litert import convert
-    from ml.predictor import flip_views
+    from ml.serving.clinical_metadata import encode_many
+    from ml.serving.litert import convert
+    from ml.serving.predictor import flip_views
 
     model_dir = Path(os.environ.get("DERM_MODEL_DIR") or ml.DEFAULT_MODEL_DIR)
     keras_p = ml.Predictor.load(model_dir)

@@ -9,7 +9,7 @@ no ORM: pages, reports and the worker share it.
 
 DEFAULT_SENTENCE = "The image guard refused it"
 
-# The guard's wording before it spoke plainly (ml/guard.py SIGNALS) -> the sentence shown now.
+# The guard's wording before it spoke plainly (ml/serving/guard.py SIGNALS) -> the sentence shown now.
 PLAIN = {
     "too blurred to judge": "Too blurred for the AI: retake the image in focus",
     "too dark": "Too dark for the AI: retake the image with more light",
@@ -82,7 +82,7 @@ def reason_text(stored: str | None) -> str:
 def reason_store(reasons: list[str] | None, details: list[str] | None = None) -> str:
     """What the worker stores: the guard's reasons joined by "; ", with its numbers in parentheses.
 
-    `details` is the guard's `not_assessable_details` (ml.guard.details: one per failed signal). With one per
+    `details` is the guard's `not_assessable_details` (ml.serving.guard.details: one per failed signal). With one per
     reason they go in the same order, each after its reason; when the guard gave one reason for two signals (focus
     and sharpness both say "too blurred") they cannot be matched one to one, so they all follow the last reason.
     Pages show every detail on one line either way. A reason that already carries its numbers (older guards) is

@@ -42,7 +42,7 @@ def malignancy_risk(probs: Mapping[str, float] | Sequence[float], classes: Seque
 def __getattr__(name: str):
     # Lazy so that `import ml` does not pull in TensorFlow.
     if name == "Predictor":
-        from ml.predictor import Predictor
+        from ml.serving.predictor import Predictor
 
         return Predictor
     raise AttributeError(f"module 'ml' has no attribute {name!r}")

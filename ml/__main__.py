@@ -1,16 +1,26 @@
-"""Command line: ``python -m ml train|evaluate|explain ...``."""
+"""Command line: ``python -m ml train|evaluate|fuse|split|finetune|fuse-sources|evaluate-sources|explain|guard ...``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 
-from ml.augmentation import AugmentationOptions
-from ml.models import ARCHS
-from ml.training import TrainOptions
+from PIL import Image
+
+from ml.evaluation.evaluate import evaluate
+from ml.serving.predictor import Predictor
+from ml.training import multisource, ood
+from ml.training.augmentation import AugmentationOptions
+from ml.training.data import load_metadata
+from ml.training.finetune import FinetuneOptions, finetune, write_split_file
+from ml.training.fuse import FuseOptions, fuse
+from ml.training.models import ARCHS
+from ml.training.multisource import SourcesOptions, fuse_sources
+from ml.training.splits import split_by_lesion
+from ml.training.train import TrainOptions, train
 
 
 def _train_parser(sub):
@@ -42,8 +52,6 @@ def _train_parser(sub):
 
 
 def _train(args) -> int:
-    from ml.training import train
-
     if args.no_augment:
         augment = AugmentationOptions(False, 0, 0, 0, 0, 0, 0)
     else:
@@ -56,9 +64,33 @@ def _train(args) -> int:
     return 0
 
 
-def _evaluate(args) -> int:
-    from ml.evaluation import evaluate
+def _finetune_parsers(sub):
+    s = sub.add_parser("split", help="write the lesion-level split as image ids (for a finetune run elsewhere)")
+    s.add_argument("--data", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--seed", type=int, default=42)
+    t = sub.add_parser("finetune", help="fine-tune every block at an upscaled input on an accelerator (any Keras "
+                                        "backend, no tf.data); writes a trunk model folder")
+    for f in fields(FinetuneOptions):
+        kind = float if "float" in f.type else int if "int" in f.type else str
+        required = f.default is MISSING
+        t.add_argument(
+            f"--{f.name.replace('_', '-')}", type=kind, required=required, default=None if required else f.default
+        )
 
+
+def _split(args) -> int:
+    split = write_split_file(args.data, args.out, seed=args.seed)
+    print(f"train {len(split['train'])}, val {len(split['val'])}, test {split['n_test']} (ids not written)")
+    return 0
+
+
+def _finetune(args) -> int:
+    finetune(FinetuneOptions(**{f.name: getattr(args, f.name) for f in fields(FinetuneOptions)}))
+    return 0
+
+
+def _evaluate(args) -> int:
     r = evaluate(args.model, args.data, args.out, split=args.split, tta=args.tta,
                  metadata_variants=args.metadata_variants)
     keys = ["n", "accuracy", "balanced_accuracy", "macro_auc", "top2_accuracy", "top3_accuracy", "mel_sensitivity", "ece",
@@ -70,8 +102,6 @@ def _evaluate(args) -> int:
 
 
 def _fuse_parser(sub):
-    from ml.fusion import FuseOptions
-
     p = sub.add_parser("fuse", help="clinical model from a trained image model: metadata head, calibration, "
                                     "flag thresholds and image guard, all set on the validation split")
     p.add_argument("--trunk", required=True, help="trained image model folder")
@@ -91,15 +121,11 @@ def _fuse_parser(sub):
 
 
 def _fuse(args) -> int:
-    from ml.fusion import FuseOptions, fuse
-
     fuse(FuseOptions(**{f.name: getattr(args, f.name) for f in fields(FuseOptions)}))
     return 0
 
 
 def _sources_parser(sub):
-    from ml.multisource import SourcesOptions
-
     p = sub.add_parser("fuse-sources", help="the clinical model on every training source: head, calibration, "
                                             "per-source thresholds and the guard on a frozen trunk's cached features")
     s = sub.add_parser("evaluate-sources", help="test parts per source and pooled (once, after the model is fixed), "
@@ -130,8 +156,6 @@ def _sources_parser(sub):
 
 
 def _sources_options(args):
-    from ml.multisource import SourcesOptions
-
     values = {f.name: getattr(args, f.name) for f in fields(SourcesOptions) if hasattr(args, f.name)}
     values["sources"] = tuple(args.sources.split(","))
     values.setdefault("out", "")
@@ -139,15 +163,11 @@ def _sources_options(args):
 
 
 def _fuse_sources(args) -> int:
-    from ml.multisource import fuse_sources
-
     fuse_sources(_sources_options(args))
     return 0
 
 
 def _evaluate_sources(args) -> int:
-    from ml import multisource
-
     opts = _sources_options(args)
     report = {"test": multisource.evaluate_sources(args.model, opts)}
     if args.loso:
@@ -161,27 +181,19 @@ def _evaluate_sources(args) -> int:
 
 
 def _explain(args) -> int:
-    from PIL import Image
-
-    from ml.predictor import Predictor
 
     predictor = Predictor.load(args.model)
     meta = [{"age": args.age, "sex": args.sex, "localization": args.site}]
     with Image.open(args.image) as img:
         result = predictor.classify([img], metadata=meta)[0]
+    fields = result.to_dict()
     with open(args.out, "wb") as f:
-        f.write(result.pop("heatmap_png"))
-    print(json.dumps(result, indent=2, default=float))
+        f.write(fields.pop("heatmap_png"))
+    print(json.dumps(fields, indent=2, default=float))
     return 0
 
 
 def _guard(args) -> int:
-    from PIL import Image
-
-    from ml import ood
-    from ml.data import load_metadata
-    from ml.predictor import Predictor
-    from ml.splits import split_by_lesion
 
     predictor = Predictor.load(args.model)
     df = load_metadata(args.data)
@@ -213,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--metadata-variants", action=argparse.BooleanOptionalAction, default=True,
                    help="also score with partial and no metadata (models that take metadata)")
     _fuse_parser(sub)
+    _finetune_parsers(sub)
     _sources_parser(sub)
     x = sub.add_parser("explain", help="classify one image: the full result as JSON, heat-map PNG to --out")
     x.add_argument("--model", required=True)
@@ -231,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="leave out the photographs the guard's dermoscopy classifier was trained on")
     g.add_argument("--out", required=True, help="JSON report")
     args = parser.parse_args(argv)
-    return {"train": _train, "evaluate": _evaluate, "fuse": _fuse, "fuse-sources": _fuse_sources,
+    return {"train": _train, "evaluate": _evaluate, "fuse": _fuse, "split": _split, "finetune": _finetune,
+            "fuse-sources": _fuse_sources,
             "evaluate-sources": _evaluate_sources, "explain": _explain, "guard": _guard}[args.command](args)
 
 

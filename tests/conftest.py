@@ -91,7 +91,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A real (tiny) model folder, trained through ml's own pipeline on synthetic lesions in a few seconds."""
-    from ml.training import TrainOptions, train
+    from ml.training.train import TrainOptions, train
     from tests.ml.mlhelpers import make_dataset
 
     root = tmp_path_factory.mktemp("tiny_model")

@@ -24,7 +24,7 @@ def default_model_dir() -> Path:
 
 def model_version_register(*, directory, activate: bool = False, notes: str = "") -> ModelVersion:
     """Record a model folder by the SHA-256 of its .keras file (idempotent); optionally make it the active one."""
-    from ml.predictor import CARD_FILE, MODEL_FILE, file_sha256
+    from ml.card import CARD_FILE, MODEL_FILE, file_sha256
 
     directory = Path(directory).resolve()
     card = json.loads((directory / CARD_FILE).read_text())
@@ -53,7 +53,7 @@ def model_version_convert(version: ModelVersion) -> ModelVersion:
 
     A model that does not convert keeps working through Keras; the reason is logged and shown in the admin.
     """
-    from ml.predictor import file_sha256
+    from ml.card import file_sha256
 
     if settings.DERM_INFERENCE_RUNTIME != "litert":
         return version
@@ -61,7 +61,7 @@ def model_version_convert(version: ModelVersion) -> ModelVersion:
     try:
         if not path.is_file():
             from ml import Predictor
-            from ml.litert import convert
+            from ml.serving.litert import convert
 
             convert(Predictor.load(version.directory).model, path)
         version.runtime, version.litert_sha256, version.runtime_note = Runtime.LITERT, file_sha256(path), ""
@@ -97,7 +97,7 @@ def predictor_for(version: ModelVersion):
 
 def _serve_with_litert(predictor, version: ModelVersion) -> None:
     """Switch a loaded predictor to the version's LiteRT file when it has one that is intact here."""
-    from ml.predictor import file_sha256
+    from ml.card import file_sha256
 
     if settings.DERM_INFERENCE_RUNTIME != "litert" or version.runtime_note:
         return  # Keras asked for, or the conversion failed before: stay on Keras

@@ -25,6 +25,7 @@ from diagnosis.models.review import MALIGNANT
 from diagnosis.not_assessable import reason_store
 from diagnosis.opinion import case_metadata
 from diagnosis.triage import triage_refresh
+from ml.serving.classification import Classification
 from patients.models import Case, CaseStatus, LesionImage
 
 FLAG_CLASSES = {"mel": ("mel",), "malignant": tuple(sorted(MALIGNANT))}
@@ -204,10 +205,10 @@ def _operating_point_source(clinic: ClinicThresholds | None) -> str:
     return f"{clinic.label} ({only} flag), model card (the other)"
 
 
-def _prediction_build(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int,
+def _prediction_build(image: LesionImage, version: ModelVersion, result: Classification, duration_ms: int,
                       clinic: ClinicThresholds | None = None) -> Prediction:
-    probabilities = {str(c): float(p) for c, p in result["probabilities"].items()}
-    flags = flags_at_clinic_thresholds(probabilities, result.get("flags") or {}, clinic)
+    probabilities = {str(c): float(p) for c, p in result.probabilities.items()}
+    flags = flags_at_clinic_thresholds(probabilities, result.flags or {}, clinic)
     mel_flag, mel_threshold = _flag_fields(flags, "mel")
     malignant_flag, malignant_threshold = _flag_fields(flags, "malignant")
     return Prediction(
@@ -216,19 +217,19 @@ def _prediction_build(image: LesionImage, version: ModelVersion, result: dict, d
         image=image,
         model_version=version,
         probabilities=probabilities,
-        top_class=result["top_class"],
-        confidence=float(result["confidence"]),
-        malignancy_risk=float(result["malignancy_risk"]),
+        top_class=result.top_class,
+        confidence=float(result.confidence),
+        malignancy_risk=float(result.malignancy_risk),
         mel_score=probabilities.get("mel"),
         mel_flag=mel_flag,
         mel_threshold=mel_threshold,
         malignant_flag=malignant_flag,
         malignant_threshold=malignant_threshold,
-        assessable=bool(result.get("assessable", True)),
+        assessable=bool(result.assessable),
         # Each reason with its numbers in parentheses: pages show the plain sentence and the numbers apart.
-        not_assessable_reason=reason_store(result.get("not_assessable_reasons"), result.get("not_assessable_details")),
-        guard=_jsonable(result.get("guard") or {}),
-        metadata_used=_jsonable(result.get("metadata_used") or {}),
+        not_assessable_reason=reason_store(result.not_assessable_reasons, result.not_assessable_details),
+        guard=_jsonable(result.guard or {}),
+        metadata_used=_jsonable(result.metadata_used or {}),
         duration_ms=duration_ms,
     )
 
@@ -263,12 +264,12 @@ def _predictions_record(results: list[tuple], version: ModelVersion, duration_ms
     return [stored.get(image.pk) for image, _ in results]
 
 
-def _prediction_store(image: LesionImage, version: ModelVersion, result: dict, duration_ms: int) -> Prediction:
+def _prediction_store(image: LesionImage, version: ModelVersion, result: Classification, duration_ms: int) -> Prediction:
     """Inside the case's transaction: the prediction and its heat-map, or the one a re-delivered task stored first."""
     # The clinic's adopted thresholds are read in the case's transaction: an adoption commits before or after it.
     clinic = _clinic_thresholds_in_force(image.case.patient.clinic_id, version)
     prediction = _prediction_build(image, version, result, duration_ms, clinic)
-    heatmap = result.get("heatmap_png") or b""
+    heatmap = result.heatmap_png or b""
     try:
         with transaction.atomic():
             if heatmap:

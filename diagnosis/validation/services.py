@@ -286,9 +286,10 @@ def _picture(image: ValidationImage) -> Image.Image:
     return picture.convert("RGB")
 
 
-def _result_fields(result: dict) -> dict:
-    probabilities = {str(c): float(p) for c, p in result["probabilities"].items()}
-    flags = result.get("flags") or {}
+def _result_fields(result) -> dict:
+    """The fields of a ValidationImage from the predictor's Classification (ml.serving.classification)."""
+    probabilities = {str(c): float(p) for c, p in result.probabilities.items()}
+    flags = result.flags or {}
 
     def flagged(key):
         point = flags.get(key) or {}
@@ -299,8 +300,8 @@ def _result_fields(result: dict) -> dict:
         "mel_score": probabilities.get("mel"),
         "malignant_score": float(sum(probabilities.get(c, 0.0) for c in FLAG_POSITIVES["malignant"])),
         "mel_flag": flagged("mel"), "malignant_flag": flagged("malignant"),
-        "assessable": bool(result.get("assessable", True)),
-        "not_assessable_reasons": [str(r) for r in result.get("not_assessable_reasons") or []],
+        "assessable": bool(result.assessable),
+        "not_assessable_reasons": [str(r) for r in result.not_assessable_reasons or []],
     }
 
 

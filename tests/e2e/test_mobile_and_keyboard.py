@@ -132,7 +132,7 @@ def _model_view_png(image, size=(64, 48)) -> bytes:
 
     from PIL import Image
 
-    from ml.preprocessing import PreprocessingSpec, preprocess_image
+    from ml.serving.preprocessing import PreprocessingSpec, preprocess_image
 
     with image.image.open("rb") as handle:
         seen = preprocess_image(Image.open(io.BytesIO(handle.read())), PreprocessingSpec(height=size[1], width=size[0]))

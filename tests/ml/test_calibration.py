@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from ml.calibration import fit_temperature, reliability_bins, softmax
-from ml.metrics import expected_calibration_error
+from ml.serving.predictor import softmax
+from ml.training.calibration import fit_temperature, reliability_bins
+from ml.evaluation.metrics import expected_calibration_error
 
 
 def _calibrated_logits(n=4000, k=7, seed=0):

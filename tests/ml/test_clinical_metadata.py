@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ml import clinical_metadata as cm
+from ml.serving import clinical_metadata as cm
 
 
 def test_full_record():

@@ -10,10 +10,10 @@ from PIL import Image
 pytest.importorskip("tensorflow")
 
 from ml import CLASSES, Predictor  # noqa: E402
-from ml.data import load_metadata  # noqa: E402
-from ml.evaluation import evaluate  # noqa: E402
-from ml.fusion import FuseOptions, fuse  # noqa: E402
-from ml.training import TrainOptions, train  # noqa: E402
+from ml.training.data import load_metadata  # noqa: E402
+from ml.evaluation.evaluate import evaluate  # noqa: E402
+from ml.training.fuse import FuseOptions, fuse  # noqa: E402
+from ml.training.train import TrainOptions, train  # noqa: E402
 
 QUIET = dict(log=lambda *a, **k: None)
 
@@ -59,17 +59,17 @@ def test_classify_with_and_without_metadata(clinical_dir, tiny_dataset):
     full, partial, none = p.classify([img, img, img], metadata=[
         {"age": 70, "sex": "male", "localization": "back"}, {"age": None, "sex": "female", "localization": "unknown"}, None])
     for r in (full, partial, none):
-        assert set(r["probabilities"]) == set(CLASSES)
-        assert sum(r["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
-        assert set(r["flags"]) == {"mel", "malignant"}
-        assert r["flags"]["mel"]["score"] == pytest.approx(r["probabilities"]["mel"])
-        assert r["flags"]["mel"]["flagged"] == (r["flags"]["mel"]["score"] >= r["flags"]["mel"]["threshold"])
-        assert Image.open(io.BytesIO(r["heatmap_png"])).size == (40, 32)
-    assert full["metadata_used"] == {"age": 70.0, "sex": "male", "localization": "back"}
-    assert partial["metadata_used"] == {"age": None, "sex": "female", "localization": None}
-    assert none["metadata_used"] == {"age": None, "sex": None, "localization": None}
-    assert full["probabilities"] != none["probabilities"]  # the metadata reaches the model
-    assert p.classify([img])[0]["probabilities"] == pytest.approx(none["probabilities"])
+        assert set(r.probabilities) == set(CLASSES)
+        assert sum(r.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+        assert set(r.flags) == {"mel", "malignant"}
+        assert r.flags["mel"]["score"] == pytest.approx(r.probabilities["mel"])
+        assert r.flags["mel"]["flagged"] == (r.flags["mel"]["score"] >= r.flags["mel"]["threshold"])
+        assert Image.open(io.BytesIO(r.heatmap_png)).size == (40, 32)
+    assert full.metadata_used == {"age": 70.0, "sex": "male", "localization": "back"}
+    assert partial.metadata_used == {"age": None, "sex": "female", "localization": None}
+    assert none.metadata_used == {"age": None, "sex": None, "localization": None}
+    assert full.probabilities != none.probabilities  # the metadata reaches the model
+    assert p.classify([img])[0].probabilities == pytest.approx(none.probabilities)
 
 
 def test_classify_batches_equal_single_images(clinical_dir, tiny_dataset):
@@ -77,7 +77,7 @@ def test_classify_batches_equal_single_images(clinical_dir, tiny_dataset):
     images = [Image.open(x) for x in load_metadata(tiny_dataset)["path"][:5]]
     batch = p.classify(images, heatmap=False)
     for img, r in zip(images, batch):
-        assert p.classify([img], heatmap=False)[0]["probabilities"] == pytest.approx(r["probabilities"], abs=1e-5)
+        assert p.classify([img], heatmap=False)[0].probabilities == pytest.approx(r.probabilities, abs=1e-5)
 
 
 def test_evaluate_reports_operating_points_calibration_guard_and_metadata_variants(clinical_dir, tiny_dataset, tmp_path):

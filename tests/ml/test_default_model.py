@@ -13,7 +13,7 @@ pytest.importorskip("tensorflow")
 from mlhelpers import SHARED_DATA, needs_shared_data  # noqa: E402
 
 import ml  # noqa: E402
-from ml.predictor import file_sha256  # noqa: E402
+from ml.card import file_sha256  # noqa: E402
 
 CARD = json.loads((ml.DEFAULT_MODEL_DIR / "model.json").read_text())
 # Test-split images (lesions the model never saw in training), one per class, each the median-confidence one
@@ -70,10 +70,10 @@ def test_any_image_gives_probabilities_flags_and_a_heatmap(predictor):
     img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8))
     results = predictor.classify([img, img.convert("L").rotate(90, expand=True)])
     for r in results:
-        assert sum(r["probabilities"].values()) == pytest.approx(1, abs=1e-5)
-        assert set(r["flags"]) == {"mel", "malignant"}
-        assert Image.open(io.BytesIO(r["heatmap_png"])).size == predictor.input_size[::-1]
-        assert not r["assessable"]  # noise is not dermoscopy
+        assert sum(r.probabilities.values()) == pytest.approx(1, abs=1e-5)
+        assert set(r.flags) == {"mel", "malignant"}
+        assert Image.open(io.BytesIO(r.heatmap_png)).size == predictor.input_size[::-1]
+        assert not r.assessable  # noise is not dermoscopy
     assert predictor.predict([img]).shape == (1, 7)
 
 
@@ -81,8 +81,8 @@ def test_any_image_gives_probabilities_flags_and_a_heatmap(predictor):
 def test_classifies_real_images_of_every_class(predictor):
     images = [Image.open(SHARED_DATA / "images" / f"{image_id}.jpg") for image_id, _ in KNOWN]
     results = predictor.classify(images, heatmap=False)
-    assert [r["top_class"] for r in results] == [dx for _, dx in KNOWN]
-    assert all(r["assessable"] for r in results)
+    assert [r.top_class for r in results] == [dx for _, dx in KNOWN]
+    assert all(r.assessable for r in results)
 
 
 OTHER_SOURCES = [SHARED_DATA.parent / name for name in ("isic2019_bcn_msk_84px", "isic2017_msk_256px")]
@@ -93,9 +93,9 @@ OTHER_SOURCES = [SHARED_DATA.parent / name for name in ("isic2019_bcn_msk_84px",
 def test_other_hospitals_dermoscopy_is_assessable_and_melanomas_are_flagged(predictor, folder):
     """Test-part images from the other sources (84 px Barcelona, 256 px squashed New York): the guard passes real
     dermoscopy whatever the device, and the melanoma flag catches most melanomas there too."""
-    from ml.clinical_metadata import records_from_frame
-    from ml.data import load_metadata
-    from ml.splits import split_by_lesion
+    from ml.serving.clinical_metadata import records_from_frame
+    from ml.training.data import load_metadata
+    from ml.training.splits import split_by_lesion
 
     s = CARD["training"]["split"]
     test = split_by_lesion(load_metadata(folder), val_fraction=s["val_fraction"], test_fraction=s["test_fraction"],
@@ -103,9 +103,9 @@ def test_other_hospitals_dermoscopy_is_assessable_and_melanomas_are_flagged(pred
     part = test.sample(n=60, random_state=0)
     mel = test[test["dx"] == "mel"].sample(n=30, random_state=1)
     results = predictor.classify([Image.open(p) for p in part["path"]], metadata=records_from_frame(part), heatmap=False)
-    assert sum(not r["assessable"] for r in results) <= 2, [r["not_assessable_reasons"] for r in results]
+    assert sum(not r.assessable for r in results) <= 2, [r.not_assessable_reasons for r in results]
     flagged = predictor.classify([Image.open(p) for p in mel["path"]], metadata=records_from_frame(mel), heatmap=False)
-    assert sum(r["flags"]["mel"]["flagged"] for r in flagged) >= 24  # >= 80 % of 30 test melanomas
+    assert sum(r.flags["mel"]["flagged"] for r in flagged) >= 24  # >= 80 % of 30 test melanomas
 
 
 @needs_shared_data
@@ -113,26 +113,26 @@ def test_metadata_changes_the_opinion_and_missing_metadata_is_accepted(predictor
     img = Image.open(SHARED_DATA / "images" / f"{KNOWN[4][0]}.jpg")
     old_back, child_face, nothing = predictor.classify([img] * 3, heatmap=False, metadata=[
         {"age": 80, "sex": "male", "localization": "back"}, {"age": 8, "sex": "female", "localization": "face"}, None])
-    assert old_back["probabilities"] != child_face["probabilities"] != nothing["probabilities"]
-    assert old_back["probabilities"]["mel"] > child_face["probabilities"]["mel"]  # melanoma is a disease of age
+    assert old_back.probabilities != child_face.probabilities != nothing.probabilities
+    assert old_back.probabilities["mel"] > child_face.probabilities["mel"]  # melanoma is a disease of age
 
 
 @needs_shared_data
 def test_accuracy_and_flags_on_a_slice_of_its_test_split(predictor):
-    from ml.clinical_metadata import records_from_frame
-    from ml.data import load_metadata
-    from ml.splits import split_by_lesion
+    from ml.serving.clinical_metadata import records_from_frame
+    from ml.training.data import load_metadata
+    from ml.training.splits import split_by_lesion
 
     s = CARD["training"]["split"]
     test = split_by_lesion(load_metadata(SHARED_DATA), val_fraction=s["val_fraction"],
                            test_fraction=s["test_fraction"], seed=s["seed"])["test"]
     part = test.sample(n=48, random_state=0)
     results = predictor.classify([Image.open(p) for p in part["path"]], metadata=records_from_frame(part), heatmap=False)
-    top = np.array([ml.CLASSES.index(r["top_class"]) for r in results])
+    top = np.array([ml.CLASSES.index(r.top_class) for r in results])
     assert (top == part["label"].to_numpy()).mean() >= 0.7
     for r in results:
-        point = r["flags"]["mel"]
-        assert point["flagged"] == (r["probabilities"]["mel"] >= point["threshold"])
+        point = r.flags["mel"]
+        assert point["flagged"] == (r.probabilities["mel"] >= point["threshold"])
 
 
 @needs_shared_data
@@ -140,8 +140,8 @@ def test_heatmap_is_exactly_grad_cam_from_the_same_pass(predictor):
     """CAM from the exported feature map and the head's weights equals Grad-CAM by gradient tape."""
     import tensorflow as tf
 
-    from ml.clinical_metadata import encode
-    from ml.heatmap import cam
+    from ml.serving.clinical_metadata import encode
+    from ml.serving.heatmap import cam
 
     def model_logits(p, x):
         return p.forward(x, None, tta=False)["logits"]
@@ -166,7 +166,7 @@ def test_heatmap_is_exactly_grad_cam_from_the_same_pass(predictor):
 
 @needs_shared_data
 def test_heatmaps_weigh_the_lesion_above_the_background(predictor):
-    from ml.heatmap import cam, heatmap_for_image, lesion_mask, mass_inside
+    from ml.serving.heatmap import cam, heatmap_for_image, lesion_mask, mass_inside
 
     inside, area = [], []
     for image_id, dx in KNOWN:

@@ -6,8 +6,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from ml import heatmap
-from ml.guard import pixel_signals
+from ml.serving import heatmap
+from ml.serving.guard import pixel_signals
 
 
 def _images():

@@ -5,8 +5,8 @@ import pytest
 from mlhelpers import SHARED_DATA, needs_shared_data
 from PIL import Image
 
-from ml import ood
-from ml.guard import DermoscopyClassifier, FeatureDensity, choose_thresholds, details, judge, pixel_signals
+from ml.serving.guard import DermoscopyClassifier, FeatureDensity, choose_thresholds, details, judge, pixel_signals
+from ml.training import ood
 
 pytest.importorskip("skimage")
 
@@ -50,7 +50,7 @@ def test_two_failed_signals_with_one_meaning_give_one_reason():
 
 def test_sharpness_does_not_depend_on_resolution_but_on_blur():
     """A lesion stored at 84 px and at 600 px scores about the same once preprocessed; blurring it does not."""
-    from ml.preprocessing import PreprocessingSpec, preprocess_image
+    from ml.serving.preprocessing import PreprocessingSpec, preprocess_image
 
     spec = PreprocessingSpec()
     big = Image.fromarray(np.asarray(Image.fromarray(_lesion_like(1)).resize((600, 450), Image.NEAREST)))
@@ -110,17 +110,17 @@ def test_committed_model_refuses_photographs_documents_screenshots_and_blank_fra
 
 @needs_shared_data
 def test_committed_model_refuses_degraded_lesions_and_passes_real_ones(default_predictor):
-    from ml.data import load_metadata
+    from ml.training.train.data import load_metadata
 
     df = load_metadata(SHARED_DATA).sample(n=40, random_state=3)
     lesions = [Image.open(p).convert("RGB") for p in df["path"]]
     real = default_predictor.classify(lesions, heatmap=False)
-    assert sum(not r["assessable"] for r in real) <= 1  # the guard's target: < 2 % of real dermoscopy
+    assert sum(not r.assessable for r in real) <= 1  # the guard's target: < 2 % of real dermoscopy
     degraded = [(f"{kind}:{i}", fn(img)) for i, img in enumerate(lesions[:10])
                 for kind, fn in (("blurred", ood.blurred), ("darkened", ood.darkened), ("overexposed", ood.overexposed))]
     report = ood.guard_report(default_predictor, degraded)
     assert report["flagged_fraction"] >= 0.95, report["passed"]
-    reasons = default_predictor.classify([degraded[0][1]], heatmap=False)[0]["not_assessable_reasons"]
+    reasons = default_predictor.classify([degraded[0][1]], heatmap=False)[0].not_assessable_reasons
     assert any("blurred" in r for r in reasons)
 
 

@@ -3,7 +3,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from ml.losses import SparseFocalLoss  # noqa: E402
+from ml.training.losses import SparseFocalLoss  # noqa: E402
 
 
 def batch():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ml.metrics import classification_metrics, expected_calibration_error
+from ml.evaluation.metrics import classification_metrics, expected_calibration_error
 
 CLASSES = ["a", "mel", "c"]
 

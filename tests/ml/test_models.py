@@ -5,8 +5,8 @@ keras = pytest.importorskip("keras")
 
 from mlhelpers import have_weights, needs_effnet  # noqa: E402
 
-from ml.models import ARCHS, build_model, unfreeze_top_blocks  # noqa: E402
-from ml.training import _save_clean  # noqa: E402
+from ml.training.models import ARCHS, build_model, unfreeze_top_blocks  # noqa: E402
+from ml.training.train import _save_clean  # noqa: E402
 
 SIZE = (64, 80)
 
@@ -23,7 +23,7 @@ def test_every_architecture_builds_and_outputs_probabilities(name):
     model, info = build_model(name, 7, SIZE)
     x = np.random.default_rng(0).uniform(0, 255, (2, *SIZE, 3)).astype("float32")
     if info["input"] == "features":
-        from ml.features import N_FEATURES, handcrafted_features
+        from ml.serving.features import N_FEATURES, handcrafted_features
 
         assert handcrafted_features(x[0].astype(np.uint8)).shape == (N_FEATURES,)
         x = np.random.default_rng(0).normal(size=(2, N_FEATURES)).astype("float32")

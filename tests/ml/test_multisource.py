@@ -13,9 +13,9 @@ pytest.importorskip("tensorflow")
 from mlhelpers import make_dataset  # noqa: E402
 
 from ml import CLASSES, Predictor  # noqa: E402
-from ml.device_augmentation import degrade, shades_of_gray, squashed_low_resolution  # noqa: E402
-from ml.fusion import FuseOptions, fuse  # noqa: E402
-from ml.multisource import (  # noqa: E402
+from ml.training.device_augmentation import degrade, shades_of_gray, squashed_low_resolution  # noqa: E402
+from ml.training.fuse import FuseOptions, fuse  # noqa: E402
+from ml.training.multisource import (  # noqa: E402
     SourcesOptions,
     choose_points,
     evaluate_sources,
@@ -24,8 +24,8 @@ from ml.multisource import (  # noqa: E402
     leave_one_source_out,
     summary_table,
 )
-from ml.sources import SOURCES, load_sources, source_dirs  # noqa: E402
-from ml.training import TrainOptions, train  # noqa: E402
+from ml.training.sources import SOURCES, load_sources, source_dirs  # noqa: E402
+from ml.training.train import TrainOptions, train  # noqa: E402
 
 QUIET = dict(log=lambda *a, **k: None)
 SIZES = {"ham10000": (40, 30), "bcn_msk_84px": (21, 21), "msk_256px": (64, 64)}
@@ -78,7 +78,7 @@ def test_card_records_sources_per_source_thresholds_guard_and_drift_reference(tr
 def test_served_model_gives_the_probabilities_the_cached_features_gave(trained, data_root):
     """The Keras graph written out (trunk + new head) and the head trained on cached pooled features agree."""
     opts, out = trained
-    from ml.multisource import _head_of, cached_features, lazy_pooled_fn, score
+    from ml.training.train.multisource import _head_of, cached_features, lazy_pooled_fn, score
 
     p = Predictor.load(out)
     parts = load_sources(source_dirs(data_root))
@@ -87,7 +87,7 @@ def test_served_model_gives_the_probabilities_the_cached_features_gave(trained, 
     cached = score(_head_of(p), p.temperature, feats["features"][:12].astype(np.float32).mean(axis=1), None)
     assert np.abs(served - cached).max() < 0.02
     r = p.classify([Image.open(parts["val"]["path"][0])])[0]
-    assert "dermoscopy" in r["guard"] and set(r["flags"]) == {"mel", "malignant"}
+    assert "dermoscopy" in r.guard and set(r.flags) == {"mel", "malignant"}
 
 
 def test_evaluation_per_source_shortcut_checks_and_leave_one_out(trained):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ml import CLASSES
-from ml.operating_points import (
+from ml.training.operating_points import (
     choose_operating_points,
     evaluate_operating_points,
     flag_scores,

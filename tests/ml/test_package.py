@@ -28,3 +28,25 @@ def test_malignancy_risk_from_mapping_and_sequence():
         ml.malignancy_risk([0.5, 0.5], ["nv", "mel", "bcc"])
     with pytest.raises(ValueError):
         ml.malignancy_risk([0.5, 0.5])
+
+
+def test_the_worker_and_the_cli_import_no_tensorflow_or_keras():
+    code = ("import sys, ml.serving.predictor, ml.__main__; "
+            "print(any(m in sys.modules for m in ('tensorflow', 'keras')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_one_command_line_for_every_step():
+    out = subprocess.run([sys.executable, "-m", "ml", "--help"], cwd=REPO, capture_output=True, text=True, check=True)
+    for command in ("train", "split", "finetune", "fuse", "fuse-sources", "evaluate", "evaluate-sources", "guard",
+                    "explain"):
+        assert command in out.stdout
+
+
+def test_classify_returns_a_frozen_classification():
+    import dataclasses
+
+    from ml.serving.classification import Classification
+
+    assert dataclasses.is_dataclass(Classification) and Classification.__dataclass_params__.frozen

@@ -1,9 +1,9 @@
 import numpy as np
 
-from ml.augmentation import AugmentationOptions, build_augmentation
-from ml.data import load_metadata
-from ml.pipeline import eval_dataset, sampling_weights, train_dataset
-from ml.preprocessing import PreprocessingSpec, load_image
+from ml.training.augmentation import AugmentationOptions, build_augmentation
+from ml.training.data import load_metadata
+from ml.training.pipeline import eval_dataset, sampling_weights, train_dataset
+from ml.serving.preprocessing import PreprocessingSpec, load_image
 
 SPEC = PreprocessingSpec(24, 32)
 

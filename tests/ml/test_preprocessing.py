@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.preprocessing import PreprocessingSpec, preprocess_image
+from ml.serving.preprocessing import PreprocessingSpec, preprocess_image
 
 SPEC = PreprocessingSpec(150, 200)
 

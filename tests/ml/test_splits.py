@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from ml import CLASSES
-from ml.data import data_hash, load_metadata
-from ml.splits import split_by_lesion
+from ml.training.data import data_hash, load_metadata
+from ml.training.splits import split_by_lesion
 
 
 def synthetic_metadata(n_lesions=1500, seed=0) -> pd.DataFrame:

@@ -12,11 +12,12 @@ pytest.importorskip("tensorflow")
 from mlhelpers import SHARED_DATA, needs_effnet, needs_mobilenet_v1, needs_shared_data  # noqa: E402
 
 from ml import CLASSES, Predictor  # noqa: E402
-from ml.augmentation import AugmentationOptions  # noqa: E402
-from ml.data import load_metadata  # noqa: E402
-from ml.evaluation import evaluate  # noqa: E402
-from ml.explain import gradcam_png  # noqa: E402
-from ml.training import TrainOptions, class_weights, train  # noqa: E402
+from ml.training.augmentation import AugmentationOptions  # noqa: E402
+from ml.training.data import load_metadata  # noqa: E402
+from ml.evaluation.evaluate import evaluate  # noqa: E402
+from ml.serving.explain import gradcam_png  # noqa: E402
+from ml.training.loop import class_weights  # noqa: E402
+from ml.training.train import TrainOptions, train  # noqa: E402
 
 TINY = dict(height=32, width=40, batch_size=8, steps_per_epoch=2, val_fraction=0.25, test_fraction=0.25, seed=0)
 

@@ -5,8 +5,8 @@ pytest.importorskip("keras")
 
 from mlhelpers import needs_effnet  # noqa: E402
 
-from ml.models import build_model, unfreeze_top_blocks  # noqa: E402
-from ml.trunk_cache import epoch_arrays, split_backbone  # noqa: E402
+from ml.training.models import build_model, unfreeze_top_blocks  # noqa: E402
+from ml.training.trunk_cache import epoch_arrays, split_backbone  # noqa: E402
 
 
 @needs_effnet

@@ -8,7 +8,7 @@ from diagnosis.inference import enqueue
 from diagnosis.inference import services as inference_services
 from diagnosis.models import ClassificationJob, Prediction
 from ml import MALIGNANT_CLASSES
-from ml.predictor import file_sha256
+from ml.card import file_sha256
 from patients.models import CaseStatus
 
 pytestmark = pytest.mark.django_db

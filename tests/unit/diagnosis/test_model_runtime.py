@@ -7,7 +7,7 @@ from PIL import Image
 from diagnosis.inference import model_registry
 from diagnosis.models import ModelVersion
 from diagnosis.models.model_version import Runtime
-from ml.predictor import file_sha256
+from ml.card import file_sha256
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_registration_converts_and_the_worker_serves_through_litert(fresh_cache,
     predictor = model_registry.predictor_for(version)
     assert predictor.runtime == "litert"
     result = predictor.classify([Image.new("RGB", (64, 48), (150, 90, 80))])[0]
-    assert sum(result["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+    assert sum(result.probabilities.values()) == pytest.approx(1, abs=1e-5)
 
 
 def test_a_missing_conversion_is_rebuilt_where_the_worker_runs(fresh_cache, tiny_model_dir):

@@ -16,9 +16,9 @@ from typing import Callable, Iterable
 import numpy as np
 from PIL import Image
 
-from ml.device_augmentation import degrade, shades_of_gray, squashed_low_resolution
-from ml.predictor import flip_views
-from ml.preprocessing import PreprocessingSpec, preprocess_image
+from ml.serving.predictor import flip_views
+from ml.serving.preprocessing import PreprocessingSpec, preprocess_image
+from ml.training.device_augmentation import degrade, shades_of_gray, squashed_low_resolution
 
 
 class PooledFeatures:

@@ -30,7 +30,7 @@ class LiteRTRunner:
     """The converted model's serving signature; inputs by name, outputs as numpy arrays."""
 
     def __init__(self, path: str | Path, num_threads: int | None = None):
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter  # optional runtime: callers fall back to Keras without it
 
         self.path = Path(path)
         self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads or os.cpu_count() or 1)

@@ -1,7 +1,7 @@
 """tf.data input pipelines: decode + canonical preprocessing once, cache in memory, then
 shuffle / resample / batch / augment / prefetch so two CPU cores spend their time on the model.
 
-Decoding goes through ``ml.preprocessing.load_image`` (PIL) via ``tf.numpy_function``, so training
+Decoding goes through ``ml.serving.preprocessing.load_image`` (PIL) via ``tf.numpy_function``, so training
 sees exactly the pixels ``Predictor`` will produce for the same file.
 """
 
@@ -11,15 +11,14 @@ from typing import Sequence
 
 import numpy as np
 
-from ml.preprocessing import PreprocessingSpec, load_image
+from ml.serving.features import N_FEATURES, handcrafted_features
+from ml.serving.preprocessing import PreprocessingSpec, load_image
 
 
 def _loader(spec: PreprocessingSpec, input_kind: str):
     import tensorflow as tf
 
     if input_kind == "features":
-        from ml.features import N_FEATURES, handcrafted_features
-
         def load(path, label):
             x = tf.numpy_function(lambda p: handcrafted_features(load_image(p.decode(), spec)), [path], tf.float32)
             x.set_shape((N_FEATURES,))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ml.heatmap import overlay_png
-from ml.preprocessing import preprocess_image
+from ml.serving.heatmap import overlay_png
+from ml.serving.preprocessing import preprocess_image
 
 
 def gradcam_heatmap(model, image: np.ndarray, layer_name: str, class_index: int | None = None) -> tuple[np.ndarray, int]:
     """Heat-map in [0, 1] at the resolution of ``layer_name``'s output, and the class explained.
 
-    The models in ml.models are linear chains, so running their layers one by one reaches the
+    The models in ml.training.models are linear chains, so running their layers one by one reaches the
     feature map even when it is the output of a nested backbone model.
     """
     import tensorflow as tf

@@ -3,29 +3,31 @@ the image guard and the heat-map, from one forward pass per batch."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 from PIL import Image
 
-from ml.preprocessing import PreprocessingSpec, preprocess_image
+from ml import card as model_card
+from ml import malignancy_risk
+from ml.card import LOGITS_AND_FEATURE_MAP, PROBABILITIES, file_sha256
+from ml.serving.classification import Classification
+from ml.serving.clinical_metadata import encode_many, normalise
+from ml.serving.explain import gradcam_png
+from ml.serving.features import handcrafted_features
+from ml.serving.guard import details, feature_signal, judge, load_feature_guard, pixel_signals
+from ml.serving.heatmap import cam, heatmap_for_image, overlay_png
+from ml.serving.litert import LiteRTRunner
+from ml.serving.preprocessing import PreprocessingSpec, preprocess_image
 
-MODEL_FILE = "model.keras"
-CARD_FILE = "model.json"
-# model.json "inference.outputs": what the network returns.
-PROBABILITIES = "probabilities"  # a softmax (older and small models)
-LOGITS_AND_FEATURE_MAP = "logits_and_feature_map"  # {"logits", "feature_map"}: calibration and CAM outside
 
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Probabilities from logits at the card's calibration temperature (ml.training.calibration fits it)."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def flip_views(batch: np.ndarray) -> np.ndarray:
@@ -59,8 +61,6 @@ class Predictor:
         self.feature_guard = None  # DermoscopyClassifier, or an older card's FeatureDensity
         guard_file = card.get("guard", {}).get("file")
         if guard_file:
-            from ml.guard import load_feature_guard
-
             self.feature_guard = load_feature_guard(directory / guard_file)
         self.cam_weights: np.ndarray | None = None
         if self.outputs == LOGITS_AND_FEATURE_MAP:
@@ -73,13 +73,13 @@ class Predictor:
     def load(cls, directory: str | Path) -> "Predictor":
         import keras
 
-        import ml.losses  # noqa: F401  registers custom objects
-        import ml.models
+        import ml.training.losses  # noqa: F401  registers custom objects (Keras: imported only here)
+        import ml.training.models
 
-        ml.models._register()
+        ml.training.models._register()
         directory = Path(directory)
-        card = json.loads((directory / CARD_FILE).read_text())
-        model_path = directory / card.get("model_file", MODEL_FILE)
+        card = model_card.read(directory)
+        model_path = model_card.model_path(directory, card)
         model = keras.models.load_model(model_path, compile=False)
         return cls(model, card, file_sha256(model_path), directory)
 
@@ -89,9 +89,7 @@ class Predictor:
         return np.stack([preprocess_image(img, self.spec) for img in images])
 
     def use_litert(self, path: str | Path, num_threads: int | None = None) -> None:
-        """Serve through a LiteRT conversion of this model (see ml.litert) instead of Keras."""
-        from ml.litert import LiteRTRunner
-
+        """Serve through a LiteRT conversion of this model (see ml.serving.litert) instead of Keras."""
         self._forward = LiteRTRunner(path, num_threads)
         self.runtime = "litert"
 
@@ -113,8 +111,6 @@ class Predictor:
         tta = self.tta if tta is None else tta
         n = len(x)
         if self.input_kind == "features":
-            from ml.features import handcrafted_features
-
             feats = np.stack([handcrafted_features(img) for img in x]) if n else np.zeros((0, 1), np.float32)
             probs = np.asarray(self.model(feats, training=False), np.float64) if n else np.zeros((0, len(self.classes)))
             return {"logits": np.log(np.clip(probs, 1e-12, None))}
@@ -123,8 +119,6 @@ class Predictor:
         views = views.astype(np.float32)
         meta = None
         if self.uses_metadata:
-            from ml.clinical_metadata import encode_many
-
             meta = np.tile(encode_many(metadata, n), (v, 1))
         out = self._call(views, meta)
         if self.outputs == LOGITS_AND_FEATURE_MAP:
@@ -136,8 +130,6 @@ class Predictor:
         return {"logits": np.log(np.clip(probs, 1e-12, None))}
 
     def calibrate(self, logits: np.ndarray) -> np.ndarray:
-        from ml.calibration import softmax
-
         return softmax(logits, self.temperature)
 
     def predict_arrays(self, x: np.ndarray, *, batch_size: int = 32, tta: bool | None = None,
@@ -172,14 +164,8 @@ class Predictor:
         return out
 
     def classify(self, images: Sequence[Image.Image], metadata: Sequence[Mapping[str, Any] | None] | None = None, *,
-                 heatmap: bool = True, batch_size: int = 16) -> list[dict]:
-        """One result per image: calibrated ``probabilities``, ``top_class``, ``confidence``,
-        ``malignancy_risk``, ``flags``, ``assessable`` with ``not_assessable_reasons`` (plain words, what to
-        do), ``not_assessable_details`` (the numbers behind them) and the ``guard`` signals, ``heatmap_png`` (b"" where the model gives none) and ``metadata_used``."""
-        from ml import malignancy_risk
-        from ml.clinical_metadata import normalise
-        from ml.guard import details, feature_signal, judge, pixel_signals
-
+                 heatmap: bool = True, batch_size: int = 16) -> list[Classification]:
+        """One Classification per image, in order."""
         if metadata is not None and len(metadata) != len(images):
             raise ValueError(f"{len(metadata)} metadata records for {len(images)} images")
         results = []
@@ -201,31 +187,27 @@ class Predictor:
                 png = b""
                 if heatmap:
                     png = self._heatmap_png(rgb, raw.get("maps", [None] * len(x))[i], self.classes.index(top), chunk[i])
-                results.append({
-                    "probabilities": p,
-                    "top_class": top,
-                    "confidence": p[top],
-                    "malignancy_risk": malignancy_risk(p),
-                    "flags": self.flags(p),
-                    "assessable": not reasons,
-                    "not_assessable_reasons": reasons,
-                    "not_assessable_details": details(signals, self.guard_thresholds),
-                    "guard": signals if self.guard_thresholds else {},
-                    "heatmap_png": png,
-                    "metadata_used": normalise(meta[i] if meta else None) if self.uses_metadata else {},
-                })
+                results.append(Classification(
+                    probabilities=p,
+                    top_class=top,
+                    confidence=p[top],
+                    malignancy_risk=malignancy_risk(p),
+                    flags=self.flags(p),
+                    assessable=not reasons,
+                    not_assessable_reasons=reasons,
+                    not_assessable_details=details(signals, self.guard_thresholds),
+                    guard=signals if self.guard_thresholds else {},
+                    heatmap_png=png,
+                    metadata_used=normalise(meta[i] if meta else None) if self.uses_metadata else {},
+                ))
         return results
 
     def _heatmap_png(self, rgb: np.ndarray, maps: np.ndarray | None, class_index: int, image: Image.Image) -> bytes:
-        from ml.heatmap import cam, heatmap_for_image, overlay_png
-
         if self.cam_weights is not None and maps is not None:
             w = self.cam_weights[:, class_index]
             heat = heatmap_for_image(rgb, np.stack([cam(m, w) for m in maps]))
             return overlay_png(rgb, heat)
         if self.gradcam_layer:
-            from ml.explain import gradcam_png
-
             return gradcam_png(self, image, class_index)
         return b""
 

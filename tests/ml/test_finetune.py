@@ -9,9 +9,9 @@ import pytest
 pytest.importorskip("tensorflow")
 
 import ml  # noqa: E402
-from ml.accelerated_training import build_upscaled_model, write_split_file  # noqa: E402
-from ml.data import load_metadata  # noqa: E402
-from ml.splits import split_by_lesion  # noqa: E402
+from ml.training.finetune import build_upscaled_model, write_split_file  # noqa: E402
+from ml.training.data import load_metadata  # noqa: E402
+from ml.training.splits import split_by_lesion  # noqa: E402
 
 
 def test_split_file_names_train_and_val_only(tiny_dataset, tmp_path):
@@ -48,7 +48,7 @@ def test_upscaled_model_keeps_backbone_and_image_head():
 
 
 def test_learning_rate_warms_up_then_decays_to_zero():
-    from ml.accelerated_training import learning_rate
+    from ml.training.finetune import learning_rate
 
     rates = [learning_rate(step, peak=2e-4, warmup_steps=10, total_steps=100) for step in range(100)]
     assert rates[0] == pytest.approx(2e-5)
@@ -59,7 +59,7 @@ def test_learning_rate_warms_up_then_decays_to_zero():
 
 
 def test_epochs_that_fit_the_budget():
-    from ml.accelerated_training import epochs_that_fit
+    from ml.training.loop import epochs_that_fit
 
     # 480 s budget, 100 s gone after 2 epochs, 22 s an epoch, one epoch held back: 16 more fit.
     assert epochs_that_fit(480, 100, 22, done=2, ceiling=40, reserve_s=22) == 18

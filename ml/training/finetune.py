@@ -3,12 +3,12 @@
 The lent GPU machines carry JAX and PyTorch but no TensorFlow, so this path trains from in-memory
 uint8 arrays with Keras alone (``KERAS_BACKEND=torch`` there: XLA's grouped convolutions made
 ``jax`` too slow to finish one epoch in ten minutes, cuDNN's are fast). Every backbone block is trainable
-(BatchNormalization stays frozen, see ml.models.unfreeze_top_blocks for why), and the image is
+(BatchNormalization stays frozen, see ml.training.models.unfreeze_top_blocks for why), and the image is
 upscaled inside the model before the backbone: the input stays the canonical 150x200 of
-ml.preprocessing, but EfficientNet-Lite0 sees the scale it was pretrained at and its last feature
+ml.serving.preprocessing, but EfficientNet-Lite0 sees the scale it was pretrained at and its last feature
 map, which the heat-map is made from, gets finer.
 
-The lesion-level split is computed on the development machine (``python -m ml.accelerated_training
+The lesion-level split is computed on the development machine (``python -m ml
 split``) and travels as a list of image ids, so a different scikit-learn on the accelerator cannot
 move a test lesion into training; test images need not travel at all.
 
@@ -18,21 +18,26 @@ Grad-CAM layer ``backbone``), which ``python -m ml fuse --trunk`` turns into the
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import time
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from ml import CLASSES
-
-CARD_FILE = "model.json"
-MODEL_FILE = "model.keras"
+from ml import card as model_card
+from ml.card import MODEL_FILE
+from ml.evaluation.metrics import classification_metrics
+from ml.paths import portable
+from ml.serving.preprocessing import PreprocessingSpec
+from ml.training.augmentation import AugmentationOptions, build_augmentation
+from ml.training.data import data_hash, load_images, load_metadata
+from ml.training.loop import BestEpoch, class_weights, epochs_that_fit, run_epochs, score
+from ml.training.splits import split_by_lesion
 
 
 @dataclass
@@ -60,10 +65,7 @@ class FinetuneOptions:
 def write_split_file(
     data: str, out: str, *, seed: int = 42, val_fraction: float = 0.15, test_fraction: float = 0.15
 ) -> dict:
-    """The lesion-level split of ml.splits as image ids, with the test part only counted."""
-    from ml.data import data_hash, load_metadata
-    from ml.splits import split_by_lesion
-
+    """The lesion-level split of ml.training.splits as image ids, with the test part only counted."""
     df = load_metadata(data, CLASSES)
     parts = split_by_lesion(df, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed)
     split = {
@@ -79,26 +81,6 @@ def write_split_file(
     }
     Path(out).write_text(json.dumps(split))
     return split
-
-
-def _load_part(data: str, ids: list[str], labels: dict[str, int], spec) -> tuple[np.ndarray, np.ndarray]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ml.preprocessing import load_image
-
-    root = Path(data)
-    candidates = [root / "images", root / "HAM10000_images_part_1", root / "HAM10000_images_part_2"]
-
-    def path_of(image_id: str) -> Path:
-        for folder in candidates:
-            p = folder / f"{image_id}.jpg"
-            if p.is_file():
-                return p
-        raise FileNotFoundError(f"{image_id}.jpg not under {root}")
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
-        images = list(pool.map(lambda i: load_image(str(path_of(i)), spec), ids))
-    return np.stack(images), np.array([labels[i] for i in ids], dtype=np.int32)
 
 
 def find_backbone(model):
@@ -151,27 +133,9 @@ def learning_rate(step: int, *, peak: float, warmup_steps: int, total_steps: int
     return 0.5 * peak * (1.0 + float(np.cos(np.pi * progress)))
 
 
-def epochs_that_fit(budget_s: float, elapsed_s: float, epoch_s: float, *, done: int, ceiling: int,
-                    reserve_s: float = 0.0) -> int:
-    """Epochs in all: the ``done`` ones plus as many more of ``epoch_s`` as fit in what is left of
-    ``budget_s`` after ``elapsed_s`` and ``reserve_s``; between ``done`` and ``ceiling``."""
-    more = int(max(0.0, budget_s - elapsed_s - reserve_s) // epoch_s)
-    return max(done, min(ceiling, done + more))
-
-
-def _score(metrics: dict) -> float:
-    return 0.5 * (metrics["accuracy"] + metrics["balanced_accuracy"])
-
-
 def finetune(opts: FinetuneOptions, log=print) -> Path:
     import keras
 
-    from ml.augmentation import AugmentationOptions, build_augmentation
-    from ml.metrics import classification_metrics
-    from ml.paths import portable
-    from ml.predictor import file_sha256
-    from ml.preprocessing import PreprocessingSpec
-    from ml.training import class_weights
 
     started = time.time()
     keras.utils.set_random_seed(opts.seed)
@@ -183,12 +147,11 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     split = json.loads(Path(opts.split_file).read_text())
     spec = PreprocessingSpec()
-    meta = _labels(opts.data)
     train_ids, val_ids = split["train"], split["val"]
     if opts.limit:
         train_ids, val_ids = train_ids[: opts.limit], val_ids[: opts.limit]
-    x_train, y_train = _load_part(opts.data, train_ids, meta, spec)
-    x_val, y_val = _load_part(opts.data, val_ids, meta, spec)
+    x_train, y_train = load_images(opts.data, train_ids, spec)
+    x_val, y_val = load_images(opts.data, val_ids, spec)
     log(
         f"loaded {len(x_train)} training and {len(x_val)} validation images in {time.time() - started:.0f} s",
         flush=True,
@@ -206,7 +169,7 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
     plan = {"epochs": opts.epochs}  # shortened after the first epoch when a time budget is set
 
     class Schedule(keras.callbacks.Callback):
-        """Sets the learning rate every step from ml.accelerated_training.learning_rate."""
+        """Sets the learning rate every step from ml.training.finetune.learning_rate."""
 
         def __init__(self):
             super().__init__()
@@ -224,10 +187,10 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
         metrics=["accuracy"],
     )
 
-    best = {"score": -1.0, "epoch": 0, "weights": None, "metrics": None}
+    best = BestEpoch(started=started)
     history, epoch_times = [], []
-    epoch = 0
-    while epoch < plan["epochs"]:
+
+    def one_epoch(epoch: int):
         t0 = time.time()
         h = trainer.fit(
             x_train, y_train, batch_size=opts.batch_size, epochs=1, shuffle=True, class_weight=class_weight,
@@ -235,7 +198,7 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
         )
         probs = model.predict(x_val, batch_size=256, verbose=0)
         m = classification_metrics(y_val, probs, CLASSES)
-        score = _score(m)
+        value = score(m)
         epoch_times.append(time.time() - t0)
         history.append(
             {
@@ -246,24 +209,20 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
                 "val_balanced_accuracy": m["balanced_accuracy"],
                 "val_macro_auc": m["macro_auc"],
                 "val_mel_sensitivity": m["mel_sensitivity"],
-                "val_score": score,
+                "val_score": value,
                 "time_s": round(epoch_times[-1], 1),
             }
         )
         log(
             f"epoch {epoch + 1}: loss {history[-1]['loss']:.4f}, val acc {m['accuracy']:.4f}, "
-            f"bal {m['balanced_accuracy']:.4f}, auc {m['macro_auc'] or float('nan'):.4f}, score {score:.4f} "
+            f"bal {m['balanced_accuracy']:.4f}, auc {m['macro_auc'] or float('nan'):.4f}, score {value:.4f} "
             f"({epoch_times[-1]:.0f} s)",
             flush=True,
         )
-        if score > best["score"]:
-            best = {
-                "score": score,
-                "epoch": epoch + 1,
-                "weights": [w.copy() for w in model.get_weights()],
-                "metrics": m,
-            }
-        epoch += 1
+        return value, lambda: [w.copy() for w in model.get_weights()], m
+
+    def replan(epoch: int) -> bool:
+        """True when the time budget ends the run after ``epoch`` epochs."""
         elapsed = time.time() - started
         if opts.max_minutes:
             # Re-planned after every epoch from the latest steady epoch time: the first one includes cuDNN's
@@ -277,21 +236,16 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
             plan["epochs"] = planned
             if epoch < plan["epochs"] and elapsed + max(epoch_times[-2:]) > opts.max_minutes * 60:
                 log(f"time budget reached after epoch {epoch}", flush=True)
-                break
+                return True
+        return False
 
-    model.set_weights(best["weights"])
+    run_epochs(one_epoch, best, epochs=lambda: plan["epochs"], after=replan)
+    model.set_weights(best.weights)
     model.save(out / MODEL_FILE)
     height, width = spec.size
-    card = {
-        "name": opts.name,
-        "model_file": MODEL_FILE,
-        "sha256": file_sha256(out / MODEL_FILE),
-        "classes": list(CLASSES),
-        "input": "image",
-        "input_size": [height, width],
-        "preprocessing": spec.to_dict(),
-        "gradcam_layer": "backbone",
-        "architecture": {
+    card = model_card.build(
+        name=opts.name, directory=out, classes=CLASSES, input_kind="image", spec=spec, gradcam_layer="backbone",
+        architecture={
             "arch": "efficientnet_lite0",
             "kind": "transfer",
             "pretrained": True,
@@ -300,7 +254,7 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
             "upscaled bilinearly inside the model",
             "upscaled_to": [int(round(height * opts.upscale)), int(round(width * opts.upscale))],
         },
-        "training": {
+        training={
             "data_dir": portable(opts.data),
             "data_hash": split.get("data_hash"),
             "n_images": {"train": len(x_train), "val": len(x_val), "test": split.get("n_test")},
@@ -318,7 +272,7 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
             "epochs_planned": plan["epochs"],
             "epochs_run": len(history),
             "seconds_per_epoch": round(float(np.median(epoch_times)), 1),
-            "best_epoch": best["epoch"],
+            "best_epoch": best.epoch,
             "time_s": round(time.time() - started, 1),
             "machine": _machine(),
             "versions": {
@@ -328,25 +282,17 @@ def finetune(opts: FinetuneOptions, log=print) -> Path:
             },
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
-        "validation_metrics": best["metrics"],
-        "history": history,
-    }
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2))
+        validation_metrics=best.metrics,
+        history=history,
+    )
+    model_card.write(out, card)
     log(
-        f"saved {out} in {(time.time() - started) / 60:.1f} min; best epoch {best['epoch']}: "
-        f"val accuracy {best['metrics']['accuracy']:.4f}, balanced {best['metrics']['balanced_accuracy']:.4f}, "
-        f"macro AUC {best['metrics']['macro_auc'] or float('nan'):.4f}",
+        f"saved {out} in {(time.time() - started) / 60:.1f} min; best epoch {best.epoch}: "
+        f"val accuracy {best.metrics['accuracy']:.4f}, balanced {best.metrics['balanced_accuracy']:.4f}, "
+        f"macro AUC {best.metrics['macro_auc'] or float('nan'):.4f}",
         flush=True,
     )
     return out
-
-
-def _labels(data: str) -> dict[str, int]:
-    import pandas as pd
-
-    df = pd.read_csv(Path(data) / "metadata.csv")
-    index = {c: i for i, c in enumerate(CLASSES)}
-    return {row.image_id: index[row.dx] for row in df.itertuples()}
 
 
 def _machine() -> str:
@@ -375,31 +321,3 @@ def _backend_version() -> str:
         return __import__(module).__version__
     except Exception:  # noqa: BLE001
         return "unknown"
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m ml.accelerated_training", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("split", help="write the lesion-level split as image ids")
-    s.add_argument("--data", required=True)
-    s.add_argument("--out", required=True)
-    s.add_argument("--seed", type=int, default=42)
-    t = sub.add_parser("finetune", help="fine-tune every block at an upscaled input; writes a trunk model folder")
-    for f in fields(FinetuneOptions):
-        kind = float if "float" in f.type else int if "int" in f.type else str
-        required = f.default is MISSING
-        t.add_argument(
-            f"--{f.name.replace('_', '-')}", type=kind, required=required, default=None if required else f.default
-        )
-    args = p.parse_args(argv)
-    if args.command == "split":
-        split = write_split_file(args.data, args.out, seed=args.seed)
-        print(f"train {len(split['train'])}, val {len(split['val'])}, test {split['n_test']} (ids not written)")
-        return 0
-    values = {k: v for k, v in vars(args).items() if k != "command"}
-    finetune(FinetuneOptions(**values))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

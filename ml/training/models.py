@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ml.paths import portable, weights_dir
+from ml.serving.features import N_FEATURES
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Arch:
 ARCHS: dict[str, Arch] = {
     a.name: a
     for a in [
-        Arch("ann", "features", note="MLP on colour histograms and texture statistics (ml/features.py)"),
+        Arch("ann", "features", note="MLP on colour histograms and texture statistics (ml/serving/features.py)"),
         Arch("simple_cnn", "cnn", note="the study's simple CNN: 4 conv layers, no dropout"),
         Arch("simple_cnn_dropout", "cnn", note="the simple CNN with dropout after every pooling and in the head"),
         Arch("efficientnet_lite0", "transfer", r"^(block\d+[a-z])_",
@@ -130,8 +131,6 @@ def build_model(arch_name: str, n_classes: int, input_size: tuple[int, int] = (1
     arch = ARCHS[arch_name]
     info: dict = {"arch": arch.name, "kind": arch.kind, "note": arch.note}
     if arch.kind == "features":
-        from ml.features import N_FEATURES
-
         inp = keras.Input((n_features or N_FEATURES,), name="features")
         x = keras.layers.Normalization(name="standardise")(inp)  # adapted on training features
         x = keras.layers.Dense(256, activation="relu", name="dense_1")(x)

@@ -8,7 +8,9 @@ blurred, darkened and overexposed versions of real lesion images. Nothing is dow
 from __future__ import annotations
 
 import numpy as np
+import skimage.data
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+from sklearn.datasets import load_sample_images
 
 # Bundled with scikit-image's wheel (no download); "cat" is the same picture as "chelsea".
 SKIMAGE_BUNDLED = ("astronaut", "brick", "camera", "chelsea", "coffee", "coins", "colorwheel", "grass", "gravel",
@@ -26,9 +28,6 @@ def _pil(array: np.ndarray) -> Image.Image:
 
 
 def package_photographs() -> list[tuple[str, Image.Image]]:
-    import skimage.data
-    from sklearn.datasets import load_sample_images
-
     sample = load_sample_images()
     out = [(f"sklearn:{name.rsplit('/', 1)[-1]}", _pil(img)) for name, img in zip(sample.filenames, sample.images, strict=True)]
     out += [(f"skimage:{name}", _pil(getattr(skimage.data, name)())) for name in SKIMAGE_BUNDLED]
@@ -126,8 +125,8 @@ def guard_report(predictor, corpus: list[tuple[str, Image.Image]]) -> dict:
     kinds: dict[str, list[bool]] = {}
     missed = []
     for (name, _), r in zip(corpus, results, strict=True):
-        kinds.setdefault(name.split(":")[0], []).append(not r["assessable"])
-        if r["assessable"]:
+        kinds.setdefault(name.split(":")[0], []).append(not r.assessable)
+        if r.assessable:
             missed.append(name)
     flagged = [f for v in kinds.values() for f in v]
     return {"n": len(flagged), "flagged_fraction": float(np.mean(flagged)),
@@ -152,8 +151,6 @@ def _varied_crops(img: Image.Image, rng: np.random.Generator, n: int) -> list[Im
 def extra_photographs() -> list[tuple[str, Image.Image]]:
     """More pictures that ship inside installed packages, used only to train the guard (never in the measured
     corpus): scikit-image's other bundled images and faces, matplotlib's portrait."""
-    import skimage.data
-
     out = []
     # Only images bundled in the wheel: others would download (and under pytest, skip the test). Not "cat": it is
     # "chelsea", which the measured corpus holds out.

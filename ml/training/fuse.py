@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -21,8 +20,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from ml import CLASSES
+from ml import card as model_card
+from ml.card import LOGITS_AND_FEATURE_MAP, MODEL_FILE
+from ml.evaluation.metrics import classification_metrics, expected_calibration_error
+from ml.paths import portable
+from ml.serving import clinical_metadata as cm
+from ml.serving.guard import GUARD_FILE, FeatureDensity, choose_thresholds, judge, pixel_signals
+from ml.serving.predictor import Predictor, softmax
+from ml.serving.preprocessing import load_image
+from ml.training.augmentation import AugmentationOptions, build_augmentation
+from ml.training.calibration import fit_temperature
+from ml.training.data import data_hash, load_metadata
+from ml.training.loop import BestEpoch, class_weights, run_epochs, score
+from ml.training.operating_points import choose_operating_points
+from ml.training.splits import split_by_lesion
 
 
 @dataclass
@@ -50,7 +64,7 @@ class FuseOptions:
 def feature_net(model, layer_name: str, name: str = "trunk"):
     """Input -> output of ``layer_name``, sharing the layers (and weights) of ``model``.
 
-    The models in ml.models are linear chains, so calling their layers in order reaches the feature
+    The models in ml.training.models are linear chains, so calling their layers in order reaches the feature
     map even when it is the output of a nested backbone model (whose own ``.output`` is not connected
     to the outer model's input).
     """
@@ -71,8 +85,6 @@ def extract_features(trunk_model, feature_layer: str, parts: dict, spec, *, aug_
     import keras
     import tensorflow as tf
 
-    from ml.augmentation import AugmentationOptions, build_augmentation
-    from ml.preprocessing import load_image
 
     trunk = feature_net(trunk_model, feature_layer)
     pooled = keras.Model(trunk.input, keras.layers.GlobalAveragePooling2D()(trunk.output))
@@ -139,10 +151,8 @@ def assemble(trunk_model, feature_layer: str, head, *, use_metadata: bool, dropo
 
 
 def _score(y: np.ndarray, logits: np.ndarray) -> float:
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score
-
     pred = logits.argmax(1)
-    return 0.5 * (accuracy_score(y, pred) + balanced_accuracy_score(y, pred))
+    return score({"accuracy": accuracy_score(y, pred), "balanced_accuracy": balanced_accuracy_score(y, pred)})
 
 
 def train_head(feats: dict, meta: dict, y: dict, opts: FuseOptions, log=print):
@@ -150,8 +160,6 @@ def train_head(feats: dict, meta: dict, y: dict, opts: FuseOptions, log=print):
     validation score, averaged over full and no metadata, is best."""
     import keras
 
-    from ml import clinical_metadata as cm
-    from ml.training import class_weights
 
     keras.utils.set_random_seed(opts.seed)
     rng = np.random.default_rng(opts.seed)
@@ -172,35 +180,25 @@ def train_head(feats: dict, meta: dict, y: dict, opts: FuseOptions, log=print):
     schedule = keras.optimizers.schedules.CosineDecay(opts.lr, decay_steps=steps * opts.epochs)
     head.compile(optimizer=keras.optimizers.Adam(schedule),
                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    best, best_weights, history = -1.0, None, []
-    for epoch in range(opts.epochs):
+    best, history = BestEpoch(), []
+
+    def one_epoch(epoch: int):
         m_epoch = cm.dropout(m_train, rng, p_field=opts.meta_dropout_field, p_all=opts.meta_dropout_all)
         h = head.fit({"pooled": x_train, "metadata": m_epoch}, y_train, sample_weight=sample_w,
                      batch_size=opts.batch_size, epochs=1, shuffle=True, verbose=0)
         full = _score(y["val"], head_logits(head, pooled_val, meta["val"]))
         none = _score(y["val"], head_logits(head, pooled_val, m_val_none))
-        score = (full + none) / 2 if opts.use_metadata else none
         history.append({"epoch": epoch + 1, "loss": float(h.history["loss"][0]), "val_score_full": full,
                         "val_score_none": none})
-        if score > best:
-            best, best_weights = score, head.get_weights()
         log(f"head epoch {epoch + 1}: loss {h.history['loss'][0]:.4f}, val score full {full:.4f} none {none:.4f}", flush=True)
-    head.set_weights(best_weights)
+        return (full + none) / 2 if opts.use_metadata else none, head.get_weights, None
+
+    run_epochs(one_epoch, best, epochs=opts.epochs)
+    head.set_weights(best.weights)
     return head, history
 
 
 def fuse(opts: FuseOptions, log=print) -> Path:
-    from ml import clinical_metadata as cm
-    from ml.calibration import fit_temperature, softmax
-    from ml.data import data_hash, load_metadata
-    from ml.guard import FeatureDensity, GUARD_FILE, choose_thresholds, pixel_signals
-    from ml.metrics import classification_metrics, expected_calibration_error
-    from ml.operating_points import choose_operating_points
-    from ml.paths import portable, scrub
-    from ml.predictor import CARD_FILE, LOGITS_AND_FEATURE_MAP, MODEL_FILE, Predictor, file_sha256
-    from ml.preprocessing import load_image
-    from ml.splits import split_by_lesion
-
     started = time.time()
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -256,7 +254,6 @@ def fuse(opts: FuseOptions, log=print) -> Path:
     val_signals["feature_distance"] = density.distance(pooled_val)
     guard = {"file": GUARD_FILE, "thresholds": choose_thresholds(val_signals, tail=opts.guard_tail),
              "validation_flagged_fraction": None}
-    from ml.guard import judge
 
     flagged = [bool(judge({k: float(v[i]) for k, v in val_signals.items()}, guard["thresholds"]))
                for i in range(len(pooled_val))]
@@ -267,11 +264,8 @@ def fuse(opts: FuseOptions, log=print) -> Path:
     model_path = out / MODEL_FILE
     model.save(model_path)
     feature_channels = int(feats["train_flips"].shape[-1])
-    card = {k: v for k, v in trunk.card.items() if k not in ("sha256", "validation_metrics", "test_metrics", "evaluation")}
-    card.update({
+    card = model_card.derive(trunk.card, {
         "name": opts.name,
-        "model_file": MODEL_FILE,
-        "sha256": file_sha256(model_path),
         "gradcam_layer": None,
         "inference": {"tta": True, "outputs": LOGITS_AND_FEATURE_MAP},
         "heatmap": {"method": "cam", "feature_channels": feature_channels,
@@ -294,8 +288,8 @@ def fuse(opts: FuseOptions, log=print) -> Path:
                    "time_s": round(time.time() - started, 1),
                    "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")},
-    })
+    }, directory=out)
     card["training"] = {**trunk.card["training"], "data_hash": data_hash(df)}
-    (out / CARD_FILE).write_text(json.dumps(scrub(card), indent=2))
+    model_card.write(out, card)
     log(f"wrote {out} in {time.time() - started:.0f} s")
     return out

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+from ml.serving.predictor import softmax
 
 
 def nll(logits: np.ndarray, y: np.ndarray, temperature: float) -> float:
@@ -19,8 +15,6 @@ def nll(logits: np.ndarray, y: np.ndarray, temperature: float) -> float:
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """The T > 0 minimising the negative log-likelihood (a 1-D convex-in-log(T) problem: bounded search)."""
-    from scipy.optimize import minimize_scalar
-
     y = np.asarray(y, dtype=int)
     res = minimize_scalar(lambda log_t: nll(logits, y, float(np.exp(log_t))), bounds=(-3.0, 3.0), method="bounded")
     return float(np.exp(res.x))

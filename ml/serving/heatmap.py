@@ -13,6 +13,7 @@ import zlib
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 # Dark vignette corners and black borders of dermatoscopes carry no lesion; grey levels below this share
 # of the image's median that touch the border are masked out of heat-maps and of the lesion mask.
@@ -60,8 +61,6 @@ def _median_grey(sums: np.ndarray) -> float:
 
 def vignette_mask(rgb: np.ndarray) -> np.ndarray:
     """True where the pixel is part of a dark border region (connected to the image edge)."""
-    from scipy import ndimage
-
     sums = _channel_sums(rgb)
     grey = _grey_mean(sums)
     dark = grey < VIGNETTE_FRACTION * max(1.0, _median_grey(sums))
@@ -89,8 +88,7 @@ def heatmap_for_image(rgb: np.ndarray, maps: np.ndarray, *, mask_vignette: bool 
 def lesion_mask(rgb: np.ndarray) -> np.ndarray:
     """A simple lesion segmentation for measuring heat-maps: Otsu on the grey level (lesions are darker
     than skin), vignette excluded, the largest dark component kept."""
-    from scipy import ndimage
-    from skimage.filters import threshold_otsu
+    from skimage.filters import threshold_otsu  # evaluation only: the worker never loads scikit-image
 
     grey = rgb[..., :3].astype(np.float32).mean(axis=-1)
     grey = ndimage.gaussian_filter(grey, 2)
@@ -119,7 +117,7 @@ def _jet_lut() -> np.ndarray:
     """The 256 jet colours once (the page's colour scale uses the same map)."""
     global _JET
     if _JET is None:
-        from matplotlib import colormaps
+        from matplotlib import colormaps  # once, for the table; matplotlib is heavy for a worker
 
         _JET = (colormaps["jet"](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.float32)
     return _JET

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from ml import CLASSES
-from ml.data import load_metadata
-from ml.splits import split_by_lesion
+from ml.training.data import load_metadata
+from ml.training.splits import split_by_lesion
 
 # Source name -> folder name under the shared data directory.
 SOURCES: dict[str, str] = {

@@ -3,7 +3,7 @@
 On these CPUs the image trunk stays frozen (the v3 trunk, fine-tuned end to end on HAM10000 on a GPU) and
 everything above it is learned from every source:
 
-1. Pooled trunk features of every source (``ml.source_features``; cached): training images in a plain view
+1. Pooled trunk features of every source (``ml.training.source_features``; cached): training images in a plain view
    and views degraded to a random device (resolution 56-160 px, framing, squashed aspect, JPEG, colour),
    so that neither resolution nor framing tells one source (and its class mix) from another.
 2. The metadata head of ``ml fuse`` (``fusion.train_head``) on the pooled training views of all sources.
@@ -20,7 +20,7 @@ everything above it is learned from every source:
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 import platform
 import time
 from dataclasses import asdict, dataclass, replace
@@ -28,8 +28,38 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+from sklearn.model_selection import cross_val_predict
 
 from ml import CLASSES
+from ml import card as model_card
+from ml.card import LOGITS_AND_FEATURE_MAP, MODEL_FILE
+from ml.evaluation.metrics import classification_metrics, expected_calibration_error
+from ml.paths import portable
+from ml.serving import clinical_metadata as cm
+from ml.serving.guard import GUARD_FILE, SIGNALS, DermoscopyClassifier, pixel_signals
+from ml.serving.litert import LiteRTRunner, convert
+from ml.serving.predictor import Predictor, softmax
+from ml.serving.preprocessing import PreprocessingSpec, preprocess_image
+from ml.training import ood
+from ml.training.calibration import fit_temperature
+from ml.training.data import data_hash
+from ml.training.fuse import build_head, head_logits, train_head
+from ml.training.ood import guard_training_negatives
+from ml.training.operating_points import (
+    FLAG_TEXT,
+    FLAGS,
+    evaluate_operating_points,
+    flag_positives,
+    flag_scores,
+    operating_point,
+    threshold_for_sensitivity,
+)
+from ml.training.source_features import PooledFeatures, extract_images, extract_part
+from ml.training.sources import load_sources, source_dirs
 
 FLAG_MIN_POSITIVES = 20  # a source sets a flag's threshold only with at least this many positives
 
@@ -62,14 +92,9 @@ class SourcesOptions:
 
 def _pooled_features_fn(trunk_dir: Path, cache: Path):
     """Pooled features through LiteRT when it is installed (about 3x cheaper here), else traced Keras."""
-    from ml.predictor import Predictor
-    from ml.source_features import PooledFeatures
-
     predictor = Predictor.load(trunk_dir)
     n_meta = int(predictor.card["metadata"]["n_inputs"]) if predictor.uses_metadata else 0
     try:
-        from ml.litert import LiteRTRunner, convert
-
         path = cache / f"trunk-{predictor.sha256[:12]}.tflite"
         if not path.exists():
             convert(predictor.model, path)
@@ -106,8 +131,6 @@ def lazy_pooled_fn(opts: SourcesOptions):
 
 
 def cached_features(name: str, parts: dict, opts: SourcesOptions, pooled_fn, log=print) -> dict:
-    from ml.source_features import extract_part
-
     cache = Path(opts.cache)
     cache.mkdir(parents=True, exist_ok=True)
     part, kind = FEATURE_SETS[name]
@@ -128,25 +151,19 @@ def cached_features(name: str, parts: dict, opts: SourcesOptions, pooled_fn, log
 
 
 def _spec(opts: SourcesOptions):
-    from ml.preprocessing import PreprocessingSpec
-
-    card = json.loads((Path(opts.trunk) / "model.json").read_text())
+    card = model_card.read(opts.trunk)
     return PreprocessingSpec.from_dict(card["preprocessing"])
 
 
 # -- the head, calibration, thresholds ------------------------------------------------------------------
 
 def _metadata(parts: dict) -> dict:
-    from ml import clinical_metadata as cm
-
     return {k: cm.encode_many(cm.records_from_frame(df), len(df)) for k, df in parts.items()}
 
 
 def fit_head(train_x: np.ndarray, train_y: np.ndarray, train_meta: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
              val_meta: np.ndarray, opts: SourcesOptions, log=print):
     """``fusion.train_head`` on (N, V, d) training views and (N, 4, d) validation flips."""
-    from ml.fusion import train_head
-
     feats = {"train_flips": train_x, "val_flips": val_x}
     return train_head(feats, {"train": train_meta, "val": val_meta}, {"train": train_y, "val": val_y}, opts, log=log)
 
@@ -154,8 +171,6 @@ def fit_head(train_x: np.ndarray, train_y: np.ndarray, train_meta: np.ndarray, v
 def choose_points(y: np.ndarray, probs: list[np.ndarray], groups: dict[str, np.ndarray], target: float) -> dict:
     """Per flag, the highest threshold meeting ``target`` in every probability variant, pooled and in every
     group (source) holding at least FLAG_MIN_POSITIVES positives: the lowest of those thresholds."""
-    from ml.operating_points import (FLAG_TEXT, FLAGS, flag_positives, flag_scores, operating_point,
-                                     threshold_for_sensitivity)
 
     out = {}
     for flag in FLAGS:
@@ -192,17 +207,12 @@ def _groups(sources: np.ndarray) -> dict[str, np.ndarray]:
 # -- the guard ------------------------------------------------------------------------------------------
 
 def negatives_features(pooled_fn, spec, *, seed: int) -> tuple[np.ndarray, list[str]]:
-    from ml.ood import guard_training_negatives
-    from ml.source_features import extract_images
-
     _, pooled = pooled_fn()
     named = guard_training_negatives(seed=seed)
     return extract_images(pooled, [img for _, img in named], spec).astype(np.float32).mean(axis=1), [n for n, _ in named]
 
 
 def signals_of(images: np.ndarray) -> dict[str, np.ndarray]:
-    from ml.guard import pixel_signals
-
     rows = [pixel_signals(a) for a in images]
     return {k: np.array([r[k] for r in rows]) for k in rows[0]} if rows else {}
 
@@ -210,10 +220,6 @@ def signals_of(images: np.ndarray) -> dict[str, np.ndarray]:
 def bad_copies(images: np.ndarray) -> dict[str, np.ndarray]:
     """Pixel signals of what each signal exists to refuse, made from real validation images (uint8 arrays):
     blurred (Gaussian radius 4 at 200 x 150), darkened (x 0.2), overexposed (x 2.5), greyscale; blank frames."""
-    from PIL import Image
-
-    from ml import ood
-    from ml.preprocessing import PreprocessingSpec, preprocess_image
 
     pil = [Image.fromarray(a) for a in images]
     spec = PreprocessingSpec(height=images.shape[1], width=images.shape[2])
@@ -234,8 +240,6 @@ def guard_thresholds(signals: dict[str, np.ndarray], sources: np.ndarray, tail: 
     Where copies of what the signal must refuse are given and 95 % of them lie beyond that, the threshold moves
     half-way towards them: a new device's images, darker or softer than every source seen, keep a margin, and
     the bad copies are still refused."""
-    from ml.guard import SIGNALS
-
     out = {}
     for name, values in signals.items():
         direction = SIGNALS[name][0]
@@ -257,8 +261,6 @@ def guard_thresholds(signals: dict[str, np.ndarray], sources: np.ndarray, tail: 
 def fit_guard(feats: dict, parts: dict, neg: np.ndarray, opts: SourcesOptions, *, train_idx=None, val_idx=None):
     """The dermoscopy classifier (training views of the given rows against ``neg``) and every threshold (validation
     rows and their 84-600 px copies, and bad copies of those images). Returns (classifier, card's guard dict)."""
-    from ml.guard import DermoscopyClassifier
-
     tr = np.arange(len(parts["train"])) if train_idx is None else train_idx
     va = np.arange(len(parts["val"])) if val_idx is None else val_idx
     train_views = feats["train"]["features"][tr].astype(np.float32)
@@ -279,7 +281,7 @@ def fit_guard(feats: dict, parts: dict, neg: np.ndarray, opts: SourcesOptions, *
              "validation_flagged_per_source": {s: float(ref[sources == s].mean()) for s in sorted(set(sources))},
              "dermoscopy_classifier": {"positives": int(train_views.shape[0] * train_views.shape[1]), "negatives": int(len(neg)),
                                        "note": "logistic regression (C 0.05, balanced) on standardised pooled features; "
-                                               f"negatives from ml.ood.guard_training_negatives (seed {opts.seed})"}}
+                                               f"negatives from ml.training.ood.guard_training_negatives (seed {opts.seed})"}}
     return derm, guard, ref[: len(va)]
 
 
@@ -298,18 +300,12 @@ def refused(signals: dict[str, np.ndarray], thresholds: dict) -> np.ndarray:
 # -- the whole run --------------------------------------------------------------------------------------
 
 def _softmax(logits, t):
-    from ml.calibration import softmax
-
     return softmax(logits, t)
 
 
 def train_and_calibrate(feats: dict, parts: dict, meta: dict, opts: SourcesOptions, *, train_idx=None, val_idx=None,
                         log=print) -> dict:
     """Head + temperature + thresholds from the given training / validation rows (all by default)."""
-    from ml import clinical_metadata as cm
-    from ml.calibration import fit_temperature
-    from ml.fusion import head_logits
-
     tr = np.arange(len(parts["train"])) if train_idx is None else train_idx
     va = np.arange(len(parts["val"])) if val_idx is None else val_idx
     y_tr, y_va = parts["train"]["label"].to_numpy()[tr], parts["val"]["label"].to_numpy()[va]
@@ -320,7 +316,6 @@ def train_and_calibrate(feats: dict, parts: dict, meta: dict, opts: SourcesOptio
               "none": head_logits(head, pooled_val, cm.encode_many(None, len(va)))}
     temperature = fit_temperature(np.concatenate([logits["full"], logits["none"]]), np.concatenate([y_va, y_va]))
     probs = {k: _softmax(v, temperature) for k, v in logits.items()}
-    from ml.metrics import expected_calibration_error
 
     ece = {"before": {k: expected_calibration_error(y_va, _softmax(v, 1.0)) for k, v in logits.items()},
            "after": {k: expected_calibration_error(y_va, p) for k, p in probs.items()}}
@@ -331,18 +326,11 @@ def train_and_calibrate(feats: dict, parts: dict, meta: dict, opts: SourcesOptio
 
 
 def score(head, temperature: float, pooled: np.ndarray, meta: np.ndarray | None) -> np.ndarray:
-    from ml import clinical_metadata as cm
-    from ml.fusion import head_logits
-
     m = cm.encode_many(None, len(pooled)) if meta is None else meta
     return _softmax(head_logits(head, pooled.astype(np.float32), m), temperature)
 
 
 def figures(y: np.ndarray, probs: np.ndarray, points: dict, refused_mask: np.ndarray | None = None) -> dict:
-    from sklearn.metrics import roc_auc_score
-
-    from ml.metrics import classification_metrics
-    from ml.operating_points import evaluate_operating_points
 
     m = classification_metrics(y, probs, CLASSES)
     out = {k: m[k] for k in ("n", "accuracy", "balanced_accuracy", "macro_auc", "top2_accuracy", "ece")}
@@ -394,16 +382,6 @@ def assemble(trunk_model, head, *, meta_units: int, n_meta: int, dropout: float)
 
 
 def fuse_sources(opts: SourcesOptions, log=print) -> Path:
-    import os
-
-    import pandas as pd
-
-    from ml import clinical_metadata as cm
-    from ml.data import data_hash
-    from ml.guard import GUARD_FILE
-    from ml.paths import portable, scrub
-    from ml.predictor import CARD_FILE, LOGITS_AND_FEATURE_MAP, MODEL_FILE, Predictor, file_sha256
-    from ml.sources import load_sources, source_dirs
 
     started = time.time()
     out = Path(opts.out)
@@ -442,11 +420,8 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
              "note": "pooled validation images of every source, full metadata, at the card's thresholds"}
 
     all_rows = pd.concat(list(parts.values()))
-    card = {k: v for k, v in trunk.card.items() if k not in ("sha256", "validation_metrics", "test_metrics", "evaluation", "fusion")}
-    card.update({
+    card = model_card.derive(trunk.card, {
         "name": opts.name,
-        "model_file": MODEL_FILE,
-        "sha256": file_sha256(model_path),
         "gradcam_layer": None,
         "inference": {"tta": True, "outputs": LOGITS_AND_FEATURE_MAP},
         "calibration": {"method": "temperature", "temperature": temperature,
@@ -467,12 +442,12 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
                    "time_s": round(time.time() - started, 1),
                    "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")},
-    })
+    }, directory=out, drop=("fusion",))
     # "training" is what the model learned from: every source (the trunk's own HAM10000 training stays under fusion.trunk).
     card["training"] = {**trunk.card["training"], "data": "+".join(opts.sources), "data_hash": data_hash(all_rows),
                         "split": {**trunk.card["training"]["split"], "note": "each source split on its own by "
-                                  "lesion_id with these settings (ml.sources.load_sources); HAM10000's is the trunk's"}}
-    (out / CARD_FILE).write_text(json.dumps(scrub(card), indent=2))
+                                  "lesion_id with these settings (ml.training.sources.load_sources); HAM10000's is the trunk's"}}
+    model_card.write(out, card)
     log(f"wrote {out} in {time.time() - started:.0f} s")
     return out
 
@@ -480,10 +455,6 @@ def fuse_sources(opts: SourcesOptions, log=print) -> Path:
 def evaluate_sources(model_dir: str, opts: SourcesOptions, log=print) -> dict:
     """The test parts, from the cached features, at the card's thresholds and guard: per source and pooled,
     with full and with no metadata; the shortcut checks. Run once, after the model is fixed."""
-    from ml.guard import DermoscopyClassifier
-    from ml.predictor import Predictor
-    from ml.sources import load_sources, source_dirs
-
     p = Predictor.load(model_dir)
     parts = load_sources(source_dirs(opts.data_root, opts.sources), seed=opts.seed)
     feats = {k: cached_features(k, parts, opts, lazy_pooled_fn(opts)) for k in ("test", "test_ham_84px")}
@@ -513,9 +484,6 @@ def evaluate_sources(model_dir: str, opts: SourcesOptions, log=print) -> dict:
 
 def _head_of(predictor):
     """The trained head as a small Keras model again, from the assembled clinical model's layers."""
-    from ml import clinical_metadata as cm
-    from ml.fusion import build_head
-
     d = int(predictor.card["heatmap"]["feature_channels"])
     head = build_head(d, cm.N_METADATA, len(CLASSES), meta_units=predictor.model.get_layer("meta_dense").units,
                       dropout=0.0, use_metadata=True)
@@ -528,10 +496,6 @@ def source_predictability(df, probs: np.ndarray) -> dict:
     """Within each true class, how well the model's output alone tells the sources apart (balanced accuracy of a
     cross-validated logistic regression on log-probabilities, against chance): output that depends on the
     source beyond the lesion is a shortcut."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_predict
-    from sklearn.metrics import balanced_accuracy_score
-
     out = {}
     y, s = df["label"].to_numpy(), df["source"].to_numpy()
     for c, name in enumerate(CLASSES):
@@ -551,9 +515,6 @@ def leave_one_source_out(opts: SourcesOptions, log=print) -> dict:
     """For each source: head, temperature, thresholds and guard from the other sources only; scored on the left-out
     source's validation and test parts (never trained on in this run). The trunk stays the HAM10000 one, so
     HAM10000's row is not a true left-out device."""
-    import pandas as pd
-
-    from ml.sources import load_sources, source_dirs
 
     parts = load_sources(source_dirs(opts.data_root, opts.sources), seed=opts.seed)
     feats = {k: cached_features(k, parts, opts, lazy_pooled_fn(opts)) for k in ("train", "val", "test", "val_degraded")}
@@ -589,8 +550,6 @@ def leave_one_source_out(opts: SourcesOptions, log=print) -> dict:
 
 def colour_constancy_trial(opts: SourcesOptions, log=print) -> dict:
     """Validation score of the head on one plain view with and without shades-of-grey colour constancy."""
-    from ml.sources import load_sources, source_dirs
-
     parts = load_sources(source_dirs(opts.data_root, opts.sources), seed=opts.seed)
     feats = {k: cached_features(k, parts, opts, lazy_pooled_fn(opts)) for k in ("train", "val", "train_cc", "val_cc")}
     meta = _metadata(parts)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 GUARD_FILE = "guard.npz"
 # direction: "min" = the signal must be at least the threshold, "max" = at most.
@@ -59,8 +60,6 @@ def laplacian_variance(grey: np.ndarray) -> float:
 
 
 def _box_height(grey: np.ndarray, height: int) -> np.ndarray:
-    from PIL import Image
-
     h, w = grey.shape
     size = (max(3, round(w * height / h)), height)
     return np.asarray(Image.fromarray(grey.astype(np.float32), mode="F").resize(size, Image.BOX), np.float32)
@@ -133,7 +132,7 @@ class DermoscopyClassifier:
     @classmethod
     def fit(cls, dermoscopy: np.ndarray, other: np.ndarray, *, c: float = 0.05, seed: int = 0) -> "DermoscopyClassifier":
         """Both classes weigh the same in total, however many examples each has."""
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import LogisticRegression  # fitting only: the worker never loads scikit-learn here
 
         x = np.concatenate([dermoscopy, other]).astype(np.float64)
         y = np.r_[np.ones(len(dermoscopy)), np.zeros(len(other))]

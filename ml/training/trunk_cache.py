@@ -15,13 +15,14 @@ import re
 
 import numpy as np
 
+from ml.training.models import ARCHS
+
 
 def split_backbone(model, arch_name: str, first_block: str):
     """(trunk_fn, top_model): trunk_fn maps raw images to the input of ``first_block``;
     top_model maps that tensor to the class probabilities, sharing the full model's layers."""
     import keras
 
-    from ml.models import ARCHS
 
     pattern = ARCHS[arch_name].block_pattern
     backbone = model.get_layer("backbone")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from dataclasses import asdict, dataclass, field
@@ -10,10 +9,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from ml import CLASSES
-from ml.augmentation import AugmentationOptions
+from ml import card as model_card
+from ml.card import MODEL_FILE
+from ml.evaluation.metrics import classification_metrics
 from ml.paths import portable
+from ml.serving.preprocessing import PreprocessingSpec
+from ml.training.augmentation import AugmentationOptions, build_augmentation
+from ml.training.data import data_hash, load_metadata
+from ml.training.loop import BestEpoch, class_weights, score
+from ml.training.models import ARCHS, build_model, unfreeze_top_blocks
+from ml.training.pipeline import eval_dataset, sampling_weights, train_dataset
+from ml.training.splits import split_by_lesion
+from ml.training.trunk_cache import epoch_arrays, split_backbone, trunk_features
 
 
 @dataclass
@@ -39,7 +49,7 @@ class TrainOptions:
     sample_power: float = 1.0  # class sampling ~ count**power; <1 oversamples minorities
     label_smoothing: float = 0.0
     augment: AugmentationOptions = field(default_factory=AugmentationOptions)
-    cached_views: int = 0  # >0: fine-tune on the frozen trunk's cached output for this many augmented views (ml/trunk_cache.py)
+    cached_views: int = 0  # >0: fine-tune on the frozen trunk's cached output for this many augmented views (ml/training/trunk_cache.py)
     init_from: str | None = None  # model folder of the same arch to start from (continue a run)
     monitor: str = "score"  # validation metric for early stopping and the best checkpoint
     patience: int = 5
@@ -55,39 +65,11 @@ class TrainOptions:
         return asdict(self)
 
 
-def class_weights(counts: np.ndarray, mode: str) -> np.ndarray | None:
-    """Inverse-frequency weights normalised to mean 1 over the samples (so the loss scale is kept)."""
-    if mode == "none":
-        return None
-    inv = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)
-    if mode == "sqrt":
-        inv = np.sqrt(inv)
-    elif mode != "balanced":
-        raise ValueError(f"unknown class_weight {mode!r}")
-    return inv * counts.sum() / (inv * counts).sum()
-
-
-def _val_score(m: dict, monitor: str) -> float:
-    # "score" balances overall accuracy (what most images see) against the rare classes.
-    if monitor == "score":
-        return 0.5 * (m["accuracy"] + m["balanced_accuracy"])
-    return m[monitor]
-
-
 def train(opts: TrainOptions, log=print) -> Path:
     import keras
     import tensorflow as tf
-    from tqdm import tqdm
 
-    from ml.augmentation import build_augmentation
-    from ml.data import data_hash, load_metadata
-    from ml.losses import SparseFocalLoss
-    from ml.metrics import classification_metrics
-    from ml.models import ARCHS, build_model, unfreeze_top_blocks
-    from ml.pipeline import eval_dataset, train_dataset
-    from ml.predictor import CARD_FILE, MODEL_FILE, file_sha256
-    from ml.preprocessing import PreprocessingSpec
-    from ml.splits import split_by_lesion
+    from ml.training.losses import SparseFocalLoss  # Keras at import
 
     keras.utils.set_random_seed(opts.seed)
     started = time.time()
@@ -124,13 +106,11 @@ def train(opts: TrainOptions, log=print) -> Path:
 
     init_time_s = 0.0
     if opts.init_from:
-        from ml.predictor import CARD_FILE as _CARD
-
         src = Path(opts.init_from)
         if src.is_dir():  # a finished model folder
-            start_card = json.loads((src / _CARD).read_text())
+            start_card = model_card.read(src)
             init_time_s = float(start_card["training"].get("total_time_s", start_card["training"]["time_s"]))
-            src = src / start_card.get("model_file", MODEL_FILE)
+            src = model_card.model_path(src, start_card)
         # else a bare checkpoint (.keras) of an interrupted run: its time is unknown here
         model.set_weights(keras.models.load_model(src, compile=False).get_weights())
         log(f"weights from {src} (trained {init_time_s / 60:.1f} min before)")
@@ -150,8 +130,8 @@ def train(opts: TrainOptions, log=print) -> Path:
     else:
         loss = keras.losses.SparseCategoricalCrossentropy()
 
-    monitor = _ValidationMonitor(model, val_ds, y_val, classes, opts.monitor, opts.patience, out / MODEL_FILE,
-                                 started, opts.max_minutes, log, classification_metrics)
+    monitor = _ValidationMonitor(model, val_ds, y_val, classes, opts.monitor, out / MODEL_FILE, log,
+                                 BestEpoch(patience=opts.patience, max_minutes=opts.max_minutes, started=started))
     bar = _EpochBar(tqdm)
 
     phases = []
@@ -166,7 +146,7 @@ def train(opts: TrainOptions, log=print) -> Path:
     history: list[dict] = []
     epoch0 = 0
     for phase, epochs, lr, n_blocks in phases:
-        if monitor.out_of_time:
+        if monitor.best.out_of_time:
             break
         if arch.kind == "transfer":
             unfrozen = unfreeze_top_blocks(model, opts.arch, n_blocks)
@@ -190,21 +170,15 @@ def train(opts: TrainOptions, log=print) -> Path:
                                 **{k: float(v[i]) for k, v in h.history.items()}})
         epoch0 += n_run
 
-    model.set_weights(monitor.best_weights)
+    model.set_weights(monitor.best.weights)
     _save_clean(model, out / MODEL_FILE)
     elapsed = time.time() - started
     name = opts.name or f"{opts.arch}-ham10000-{datetime.now(timezone.utc):%Y%m%d%H%M}"
-    card = {
-        "name": name,
-        "model_file": MODEL_FILE,
-        "sha256": file_sha256(out / MODEL_FILE),
-        "classes": classes,
-        "input": info["input"],
-        "input_size": list(spec.size),
-        "preprocessing": spec.to_dict(),
-        "gradcam_layer": info["gradcam_layer"],
-        "architecture": {k: v for k, v in info.items() if k not in ("input", "gradcam_layer")},
-        "training": {
+    card = model_card.build(
+        name=name, directory=out, classes=classes, input_kind=info["input"], spec=spec,
+        gradcam_layer=info["gradcam_layer"],
+        architecture={k: v for k, v in info.items() if k not in ("input", "gradcam_layer")},
+        training={
             "data_dir": portable(opts.data),
             "data_hash": data_hash(df),
             "n_images": {"train": len(train_df), "val": len(val_df), "test": len(parts["test"])},
@@ -216,30 +190,29 @@ def train(opts: TrainOptions, log=print) -> Path:
                         "init_from": portable(opts.init_from), "weights": portable(opts.weights)},
             "class_weight": class_weight,
             "epochs_run": epoch0,
-            "best_epoch": monitor.best_epoch,
+            "best_epoch": monitor.best.epoch,
             "time_s": round(elapsed, 1),
             "total_time_s": round(elapsed + init_time_s, 1),  # including the run it started from
             "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPUs",
             "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
-        "validation_metrics": monitor.best_metrics,
-        "history": history,
-    }
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2))
-    log(f"saved {out} in {elapsed / 60:.1f} min; best epoch {monitor.best_epoch}: "
-        f"val accuracy {monitor.best_metrics['accuracy']:.4f}, balanced {monitor.best_metrics['balanced_accuracy']:.4f}, "
-        f"macro AUC {monitor.best_metrics['macro_auc']:.4f}")
+        validation_metrics=monitor.best.metrics,
+        history=history,
+    )
+    model_card.write(out, card)
+    best = monitor.best
+    log(f"saved {out} in {elapsed / 60:.1f} min; best epoch {best.epoch}: "
+        f"val accuracy {best.metrics['accuracy']:.4f}, balanced {best.metrics['balanced_accuracy']:.4f}, "
+        f"macro AUC {best.metrics['macro_auc']:.4f}")
     return out
 
 
 def _fine_tune_on_cached_trunk(model, first_block, opts, train_df, val_ds, augmentation, spec, schedule, loss,
                                class_weight, callbacks, monitor, epoch0, epochs, history, log) -> int:
-    """The fine-tune phase on cached trunk features (see ml/trunk_cache.py); returns epochs run."""
+    """The fine-tune phase on cached trunk features (see ml/training/trunk_cache.py); returns epochs run."""
     import keras
 
-    from ml.pipeline import eval_dataset, sampling_weights
-    from ml.trunk_cache import epoch_arrays, split_backbone, trunk_features
 
     t0 = time.time()
     trunk_fn, top = split_backbone(model, opts.arch, first_block)
@@ -313,50 +286,42 @@ class _EpochBar:
 
 
 class _ValidationMonitor:
-    """Validation metrics (scikit-learn) after every epoch; keeps the best weights across both
-    phases, checkpoints them to disk, stops early after ``patience`` epochs without improvement
-    and when the wall-clock budget is spent."""
+    """The shared loop's BestEpoch as a Keras callback: validation metrics (scikit-learn) after every epoch, the
+    best weights across both phases checkpointed to disk, early stop on patience or the time budget."""
 
     def __new__(cls, *args, **kwargs):
         import keras
 
         class Monitor(keras.callbacks.Callback):
-            def __init__(self, full_model, val_ds, y_val, classes, monitor, patience, ckpt, started, max_minutes, log,
-                         metrics_fn):
+            def __init__(self, full_model, val_ds, y_val, classes, monitor, ckpt, log, best: BestEpoch):
                 super().__init__()
                 # val_data feeds whatever model fit() is training (images, or cached trunk features);
                 # full_model is what gets checkpointed (it shares its layers with that model).
                 self.full_model, self.val_data, self.y_val, self.classes = full_model, val_ds, y_val, classes
-                self.monitor, self.patience, self.ckpt = monitor, patience, ckpt
-                self.started, self.max_minutes, self.log, self.metrics_fn = started, max_minutes, log, metrics_fn
-                self.best, self.best_weights, self.best_metrics, self.best_epoch = -np.inf, None, None, None
-                self.wait, self.out_of_time, self.phase, self.should_stop = 0, False, "", False
+                self.monitor, self.log, self.best = monitor, log, best
+                best.on_improve = lambda: _save_clean(full_model, ckpt)
+                self.phase, self.should_stop = "", False
 
             def new_phase(self, phase):
-                self.phase, self.wait, self.should_stop = phase, 0, self.out_of_time
+                self.best.new_phase()
+                self.phase, self.should_stop = phase, self.best.out_of_time
 
             def on_epoch_end(self, epoch, logs=None):
                 probs = self.model.predict(self.val_data, verbose=0)
-                m = self.metrics_fn(self.y_val, probs, self.classes)
-                score = _val_score(m, self.monitor)
+                m = classification_metrics(self.y_val, probs, self.classes)
+                value = score(m, self.monitor)
                 if logs is not None:
                     logs.update({"val_accuracy": m["accuracy"], "val_balanced_accuracy": m["balanced_accuracy"],
-                                 "val_macro_auc": m["macro_auc"], "val_score": score})
-                improved = score > self.best
-                if improved:
-                    self.best, self.best_metrics, self.best_epoch, self.wait = score, m, epoch + 1, 0
-                    self.best_weights = self.full_model.get_weights()
-                    _save_clean(self.full_model, self.ckpt)
-                else:
-                    self.wait += 1
-                minutes = (time.time() - self.started) / 60
+                                 "val_macro_auc": m["macro_auc"], "val_score": value})
+                improved = self.best.record(epoch + 1, value, self.full_model.get_weights, m)
                 self.log(f"epoch {epoch + 1} [{self.phase}] loss {logs.get('loss', float('nan')):.4f} "
                          f"train acc {logs.get('accuracy', float('nan')):.4f} | val acc {m['accuracy']:.4f} "
                          f"bal {m['balanced_accuracy']:.4f} auc {m['macro_auc']:.4f} mel {m['mel_sensitivity']:.3f} "
-                         f"{self.monitor} {score:.4f}{' *' if improved else ''} | {minutes:.1f} min", flush=True)
-                if self.wait >= self.patience:
+                         f"{self.monitor} {value:.4f}{' *' if improved else ''} | {self.best.minutes:.1f} min",
+                         flush=True)
+                if self.best.patience_spent:
                     self.should_stop = self.model.stop_training = True
-                if self.max_minutes and minutes >= self.max_minutes:
-                    self.out_of_time = self.should_stop = self.model.stop_training = True
+                if self.best.budget_spent():
+                    self.should_stop = self.model.stop_training = True
 
         return Monitor(*args, **kwargs)

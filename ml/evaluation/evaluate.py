@@ -11,6 +11,19 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay, roc_curve
+
+from ml.evaluation.metrics import classification_metrics, expected_calibration_error
+from ml.paths import portable
+from ml.serving.clinical_metadata import blank, records_from_frame
+from ml.serving.guard import feature_signal, judge, pixel_signals
+from ml.serving.heatmap import cam, heatmap_for_image, lesion_mask, mass_inside
+from ml.serving.predictor import Predictor, softmax
+from ml.serving.preprocessing import load_image
+from ml.training.calibration import reliability_bins
+from ml.training.data import data_hash, load_metadata
+from ml.training.operating_points import evaluate_operating_points, flag_positives, flag_scores
+from ml.training.splits import split_by_lesion
 
 # Metadata variants scored for models that take metadata: which fields are blanked.
 METADATA_VARIANTS: dict[str, tuple[str, ...]] = {
@@ -28,10 +41,6 @@ def score_folder(predictor, df, *, records=None, tta: bool | None = None, batch_
                  details: bool = True, log=print) -> dict:
     """Per image, in ``df`` order: ``logits`` (uncalibrated), ``probs`` (calibrated) and, with ``details``,
     the guard's verdicts and the heat-map's share inside the lesion."""
-    from ml.guard import feature_signal, judge, pixel_signals
-    from ml.heatmap import cam, heatmap_for_image, lesion_mask, mass_inside
-    from ml.preprocessing import load_image
-
     logits, reasons, inside, inside_raw, inside_single, area = [], [], [], [], [], []
     for i in range(0, len(df), batch_size):
         x = np.stack([load_image(p, predictor.spec) for p in df["path"].iloc[i : i + batch_size]])
@@ -81,19 +90,9 @@ def evaluate(model_dir: str | Path, data_dir: str | Path, out: str | Path, *, sp
     lesion-disjoint split recorded in the model's model.json, to score the part training never saw.
     A model that takes metadata reads age, sex and localization from metadata.csv (unknown where absent).
     """
-    from ml.calibration import reliability_bins, softmax
-    from ml.clinical_metadata import blank, records_from_frame
-    from ml.data import data_hash, load_metadata
-    from ml.metrics import classification_metrics, expected_calibration_error
-    from ml.operating_points import evaluate_operating_points
-    from ml.paths import portable
-    from ml.predictor import Predictor
-
     predictor = Predictor.load(model_dir)
     df = load_metadata(data_dir, tuple(predictor.classes))
     if split:
-        from ml.splits import split_by_lesion
-
         s = predictor.card["training"]["split"]
         if s.get("limit"):
             df = df.sample(n=min(s["limit"], len(df)), random_state=s["seed"]).reset_index(drop=True)
@@ -149,14 +148,11 @@ def evaluate(model_dir: str | Path, data_dir: str | Path, out: str | Path, *, sp
 
 
 def plot(result: dict, y_true: np.ndarray, probs: np.ndarray, uncalibrated: np.ndarray, predictor, out: Path) -> dict:
-    import matplotlib
+    import matplotlib  # here: the headless backend must be chosen before pyplot loads
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay, roc_curve
 
-    from ml.calibration import reliability_bins
-    from ml.operating_points import flag_positives, flag_scores
 
     classes = predictor.classes
     paths = {"confusion_matrix": out.with_name(out.stem + "_confusion.png"),

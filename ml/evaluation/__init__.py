@@ -1,0 +1,1 @@
+"""Scoring a model folder: metrics (scikit-learn), operating points, calibration and plots."""

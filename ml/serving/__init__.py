@@ -1,0 +1,2 @@
+"""What the inference worker imports: the Predictor and the pieces of one classification (preprocessing, guard,
+heat-map, LiteRT). Nothing here trains."""
