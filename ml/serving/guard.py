@@ -96,15 +96,6 @@ class FeatureDensity:
     components: np.ndarray  # (k, d)
     variances: np.ndarray  # (k,)
 
-    @classmethod
-    def fit(cls, features: np.ndarray, n_components: int = 128) -> "FeatureDensity":
-        x = np.asarray(features, np.float64)
-        mean = x.mean(axis=0)
-        _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
-        k = min(n_components, len(s))
-        var = (s[:k] ** 2) / max(1, len(x) - 1)
-        return cls(mean.astype(np.float32), vt[:k].astype(np.float32), var.astype(np.float32))
-
     def distance(self, features: np.ndarray) -> np.ndarray:
         """Share (0..1) of each centred feature vector's norm outside the subspace."""
         d = np.asarray(features, np.float32) - self.mean
@@ -128,19 +119,6 @@ class DermoscopyClassifier:
     scale: np.ndarray
     coef: np.ndarray  # (d,)
     intercept: float
-
-    @classmethod
-    def fit(cls, dermoscopy: np.ndarray, other: np.ndarray, *, c: float = 0.05, seed: int = 0) -> "DermoscopyClassifier":
-        """Both classes weigh the same in total, however many examples each has."""
-        from sklearn.linear_model import LogisticRegression  # fitting only: the worker never loads scikit-learn here
-
-        x = np.concatenate([dermoscopy, other]).astype(np.float64)
-        y = np.r_[np.ones(len(dermoscopy)), np.zeros(len(other))]
-        mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed)
-        lr.fit((x - mean) / scale, y)
-        return cls(mean.astype(np.float32), scale.astype(np.float32), lr.coef_[0].astype(np.float32),
-                   float(lr.intercept_[0]))
 
     def score(self, features: np.ndarray) -> np.ndarray:
         z = ((np.asarray(features, np.float32) - self.mean) / self.scale) @ self.coef + self.intercept
@@ -167,17 +145,6 @@ def feature_signal(guard, pooled: np.ndarray) -> tuple[str, np.ndarray]:
     if isinstance(guard, DermoscopyClassifier):
         return "dermoscopy", guard.score(pooled)
     return "feature_distance", guard.distance(pooled)
-
-
-def choose_thresholds(signals: dict[str, np.ndarray], *, tail: float = 0.002) -> dict:
-    """Per signal, the validation quantile that passes all but ``tail`` of real images on its bad side."""
-    out = {}
-    for name, values in signals.items():
-        direction, _ = SIGNALS[name]
-        q = tail if direction == "min" else 1 - tail
-        out[name] = {"threshold": float(np.quantile(np.asarray(values), q)), "direction": direction,
-                     "chosen": f"{q:.3%} quantile of {len(values)} validation images"}
-    return out
 
 
 def failed_signals(signals: dict[str, float], thresholds: dict) -> list[str]:

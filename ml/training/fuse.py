@@ -28,12 +28,13 @@ from ml.card import LOGITS_AND_FEATURE_MAP, MODEL_FILE
 from ml.evaluation.metrics import classification_metrics, expected_calibration_error
 from ml.paths import portable
 from ml.serving import clinical_metadata as cm
-from ml.serving.guard import GUARD_FILE, FeatureDensity, choose_thresholds, judge, pixel_signals
+from ml.serving.guard import GUARD_FILE, judge, pixel_signals
 from ml.serving.predictor import Predictor, softmax
 from ml.serving.preprocessing import load_image
 from ml.training.augmentation import AugmentationOptions, build_augmentation
 from ml.training.calibration import fit_temperature
 from ml.training.data import data_hash, load_metadata
+from ml.training.guard_fitting import choose_thresholds, fit_feature_density
 from ml.training.loop import BestEpoch, class_weights, run_epochs, score
 from ml.training.operating_points import choose_operating_points
 from ml.training.splits import split_by_lesion
@@ -247,7 +248,7 @@ def fuse(opts: FuseOptions, log=print) -> Path:
         val_metrics[k]["ece_uncalibrated"] = expected_calibration_error(y["val"], softmax(logits_val[k]))
 
     # The guard: training features define "dermoscopy"; validation images set every threshold.
-    density = FeatureDensity.fit(feats["train_flips"].astype(np.float32).mean(axis=1))
+    density = fit_feature_density(feats["train_flips"].astype(np.float32).mean(axis=1))
     density.save(out / GUARD_FILE)
     signals = [pixel_signals(load_image(p, trunk.spec)) for p in parts["val"]["path"]]
     val_signals = {k: np.array([s[k] for s in signals]) for k in signals[0]}

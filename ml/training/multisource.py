@@ -48,6 +48,7 @@ from ml.training import ood
 from ml.training.calibration import fit_temperature
 from ml.training.data import data_hash
 from ml.training.fuse import build_head, head_logits, train_head
+from ml.training.guard_fitting import fit_dermoscopy_classifier
 from ml.training.ood import guard_training_negatives
 from ml.training.operating_points import (
     FLAG_TEXT,
@@ -264,7 +265,7 @@ def fit_guard(feats: dict, parts: dict, neg: np.ndarray, opts: SourcesOptions, *
     tr = np.arange(len(parts["train"])) if train_idx is None else train_idx
     va = np.arange(len(parts["val"])) if val_idx is None else val_idx
     train_views = feats["train"]["features"][tr].astype(np.float32)
-    derm = DermoscopyClassifier.fit(train_views.reshape(-1, train_views.shape[-1]), neg, seed=opts.seed)
+    derm = fit_dermoscopy_classifier(train_views.reshape(-1, train_views.shape[-1]), neg, seed=opts.seed)
     sources = np.concatenate([parts["val"]["source"].to_numpy()[va]] * 2)
     images = np.concatenate([feats["val"]["images"][va], feats["val_degraded"]["images"][va]])
     pooled = np.concatenate([feats["val"]["features"][va].astype(np.float32).mean(axis=1),

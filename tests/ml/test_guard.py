@@ -5,8 +5,9 @@ import pytest
 from mlhelpers import SHARED_DATA, needs_shared_data
 from PIL import Image
 
-from ml.serving.guard import DermoscopyClassifier, FeatureDensity, choose_thresholds, details, judge, pixel_signals
+from ml.serving.guard import details, judge, pixel_signals
 from ml.training import ood
+from ml.training.guard_fitting import choose_thresholds, fit_dermoscopy_classifier, fit_feature_density
 
 pytest.importorskip("skimage")
 
@@ -64,7 +65,7 @@ def test_sharpness_does_not_depend_on_resolution_but_on_blur():
 def test_dermoscopy_classifier_scores_its_two_kinds_apart():
     rng = np.random.default_rng(0)
     derm, other = rng.normal(1.0, 1.0, (400, 16)), rng.normal(-1.0, 1.0, (60, 16))
-    clf = DermoscopyClassifier.fit(derm, other)
+    clf = fit_dermoscopy_classifier(derm, other)
     assert clf.score(rng.normal(1.0, 1.0, (100, 16))).mean() > 0.9
     assert clf.score(rng.normal(-1.0, 1.0, (100, 16))).mean() < 0.1
 
@@ -73,7 +74,7 @@ def test_feature_density_distance_grows_away_from_the_training_features():
     rng = np.random.default_rng(0)
     basis = rng.normal(0, 1, (8, 32))  # the training features live near an 8-dimensional subspace
     train = rng.normal(0, 1, (500, 8)) @ basis + 0.05 * rng.normal(0, 1, (500, 32))
-    density = FeatureDensity.fit(train, n_components=8)
+    density = fit_feature_density(train, n_components=8)
     new_in_distribution = rng.normal(0, 1, (50, 8)) @ basis
     elsewhere = rng.normal(0, 1, (50, 32)) * 3
     assert density.distance(new_in_distribution).max() < 0.1
