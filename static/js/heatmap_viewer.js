@@ -2,7 +2,7 @@
 //
 // The heat-map is drawn on the image as the model saw it: turned upright to the model's orientation (a quarter
 // turn counter-clockwise when the orientations differ), scaled to cover the model's input and centre-cropped
-// (ml.preprocessing.preprocess_image). The original is placed the same way under it, so that each heat-map
+// (ml.serving.preprocessing.preprocess_image). The original is placed the same way under it, so that each heat-map
 // pixel lies over the image pixel it explains. Without this script the two pictures stay side by side.
 const DEFAULT_OPACITY = 60;
 
