@@ -111,7 +111,7 @@ def test_committed_model_refuses_photographs_documents_screenshots_and_blank_fra
 
 @needs_shared_data
 def test_committed_model_refuses_degraded_lesions_and_passes_real_ones(default_predictor):
-    from ml.training.train.data import load_metadata
+    from ml.training.data import load_metadata
 
     df = load_metadata(SHARED_DATA).sample(n=40, random_state=3)
     lesions = [Image.open(p).convert("RGB") for p in df["path"]]

@@ -78,7 +78,7 @@ def test_card_records_sources_per_source_thresholds_guard_and_drift_reference(tr
 def test_served_model_gives_the_probabilities_the_cached_features_gave(trained, data_root):
     """The Keras graph written out (trunk + new head) and the head trained on cached pooled features agree."""
     opts, out = trained
-    from ml.training.train.multisource import _head_of, cached_features, lazy_pooled_fn, score
+    from ml.training.multisource import _head_of, cached_features, lazy_pooled_fn, score
 
     p = Predictor.load(out)
     parts = load_sources(source_dirs(data_root))
