@@ -4,9 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-# The test suite runs against PostgreSQL and Redis on localhost.
+# The test suite runs against PostgreSQL and Redis on localhost, on TEST_PROCESSES pytest-xdist processes: the fault
+# tests spend most of their time waiting out production timings, so more processes than cores pay. Each process has
+# its own test database (a _gw<n> suffix) and Redis database (TEST_BROKER_URL's number + n: 12 to 15 here).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dermplatform
-TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/12
+TEST_PROCESSES ?= 4
+FAST_TEST_PROCESSES ?= 2
 
 .PHONY: install run web worker beat test test-fast lint migrate demo services bench bench-load clean
 
@@ -39,14 +43,15 @@ beat: install
 test: install
 	scripts/ensure-services.sh
 	@# pytest exits 5 when it collects no tests: not a failure of the code.
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS); \
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS); \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
 
 # The loop while working: everything but the fault tests (integration: real workers, outages, kills) and the
 # browser tests (e2e); `make test` stays the whole suite, as CI runs it.
 test-fast: install
 	scripts/ensure-services.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest -n $(FAST_TEST_PROCESSES) -m "not integration and not e2e" \
+	  $(PYTEST_ARGS)
 
 # Ruff (configured in pyproject.toml): pyflakes everywhere, security (S) and bug-risk (B) rules outside tests.
 lint: install

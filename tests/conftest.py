@@ -4,10 +4,61 @@ For a clinic user: a colleague in the same clinic with another role, and an
 outsider in another clinic.
 """
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
+from django.conf import settings
 
 from tests.factories import AdminFactory, ClinicFactory, DermatologistFactory, StaffFactory
-from tests.worker import celery_worker_process  # noqa: F401  (a fixture for integration and browser tests)
+from tests.worker import celery_worker_process, shared_celery_worker  # noqa: F401  (fixtures: integration, browser)
+
+
+def _broker_of_this_xdist_worker():
+    """Under pytest-xdist each worker process publishes to a Redis database of its own: the base URL's number plus
+    the worker's index (gw0: the number itself), so a test that reads or empties a queue sees only its worker's
+    messages. pytest-django gives each worker its own test database the same way (a _gw<n> suffix)."""
+    from dermplatform.celery import app
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    base = settings.CELERY_BROKER_URL
+    if not worker.startswith("gw") or not base.startswith("redis://"):
+        return
+    parts = urlsplit(base)
+    db = int(parts.path.strip("/") or 0) + int(worker[2:])
+    url = urlunsplit(parts._replace(path=f"/{db}"))
+    settings.CELERY_BROKER_URL = url
+    os.environ["CELERY_BROKER_URL"] = url  # the processes the tests start inherit it
+    if settings.CELERY_RESULT_BACKEND == base:
+        settings.CELERY_RESULT_BACKEND = url
+    app.conf.update(broker_url=url, result_backend=settings.CELERY_RESULT_BACKEND)
+
+
+def pytest_configure(config):
+    _broker_of_this_xdist_worker()
+
+
+@pytest.fixture(autouse=True)
+def _timed_tests_run_alone(request, tmp_path_factory):
+    """Under pytest-xdist a test marked `timed` (it holds a wall-clock latency to a production limit) runs while no
+    other test of the run does: it waits for the running ones to end, and none starts until it has ended. An
+    exclusive/shared file lock pair, the gate first so that a waiting timed test is not starved by new shared ones.
+    Autouse and function scope: set up before, torn down after, the processes a fault test starts."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp().parent  # shared by the run's xdist processes
+    with open(root / "timed.gate", "a") as gate, open(root / "timed.lock", "a") as lock:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        alone = request.node.get_closest_marker("timed") is not None
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture

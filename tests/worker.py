@@ -1,15 +1,18 @@
-"""A real Celery worker process on the Redis broker, against the test database."""
+"""A real Celery worker process on Redis, against the test database: one per test session (per pytest-xdist
+process), shared.
 
-import os
-import signal
-import subprocess
-import sys
+Starting a worker (Django, TensorFlow/LiteRT, the model's warm-up) costs seconds of CPU; the tests that need a plain
+worker share one. It listens on a redis-server of its own, so tests that read the session's broker queues, or
+publish without wanting a worker to answer, never meet it; each test that asks for it has this process's Celery app
+pointed at that Redis for the test's duration. Fault tests that stop, kill or configure a worker start their own
+(tests/integration/conftest.py: `pipeline`).
+"""
+
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,37 +33,54 @@ def _wait_until_ready(proc, log_path, timeout=90):
     raise RuntimeError(f"worker not ready after {timeout}s:\n{Path(log_path).read_text()}")
 
 
-@pytest.fixture(scope="module")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory, tiny_model_dir):
-    """Start `celery worker` as a separate process for one test module, then stop it.
-
-    Module scope: tests that inspect the broker's queues run with no worker consuming them.
-    """
+@pytest.fixture(scope="session")
+def shared_celery_worker(django_db_setup, django_db_blocker, tmp_path_factory, tiny_model_dir):
+    """`celery worker` (solo pool, queues default and inference) on a private Redis, for the whole session."""
     _require_redis_broker()
-    with django_db_blocker.unblock():
-        test_db_name = connection.settings_dict["NAME"]
-    env = dict(os.environ, DERM_MODEL_DIR=str(tiny_model_dir))
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = settings_db_url(test_db_name)
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dermplatform", "worker", "-Q", "default,inference",
-             "--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+    from dermplatform.celery import app
+    from tests import faults
+
+    directory = tmp_path_factory.mktemp("shared_worker")
+    broker = faults.PrivateRedis(directory)
+    broker.start()
+    # Results go where this process's app reads them (its result backend is not switched with the broker).
+    process = faults.worker(
+        broker.url, directory / "worker.log", model_dir=tiny_model_dir,
+        env={"CELERY_RESULT_BACKEND": str(app.conf.result_backend)},
+    )
     try:
-        _wait_until_ready(proc, log_path)
-        proc.log_path = log_path
-        yield proc
+        with django_db_blocker.unblock():
+            process.start()
+        yield process
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        process.stop()
+        broker.stop()
+
+
+class WorkerForTest:
+    """The shared worker as one test sees it: its process, its whole log, and the log since the test began."""
+
+    def __init__(self, process):
+        self.process = process
+        self.proc = process.proc
+        self.log_path = process.log_path
+        self.broker_url = process.broker_url
+        self._start = self.log_path.stat().st_size
+
+    def log(self) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(self._start)
+            return log.read().decode(errors="replace")
+
+
+@pytest.fixture
+def celery_worker_process(shared_celery_worker):
+    """The session's worker, with this process's Celery app (uploads, the live server) publishing to its Redis."""
+    from dermplatform.celery import app
+    from tests import faults
+
+    with faults.celery_app_on(app, shared_celery_worker.broker_url):
+        yield WorkerForTest(shared_celery_worker)
 
 
 def settings_db_url(db_name: str) -> str:

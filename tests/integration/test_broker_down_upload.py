@@ -12,7 +12,7 @@ from tests import faults
 from tests.factories import CaseFactory, PatientFactory
 from tests.images import jpeg_bytes, upload
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.timed, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

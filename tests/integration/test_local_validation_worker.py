@@ -42,7 +42,7 @@ def test_the_worker_scores_a_run_in_chunks(celery_worker_process, staff, active_
     assert run.images.filter(scored=True).count() == n
     figures = selectors.run_figures(run)
     assert figures.scored == n and sum(r.total for r in figures.recall.values()) == n
-    log = celery_worker_process.log_path.read_text()
+    log = celery_worker_process.log()  # this test's part of the shared worker's log
     # One task per chunk, each committing its progress (done: CHUNK, then n).
     assert len(re.findall(r"score_validation_run\[[^\]]+\] succeeded", log)) == 2
 
