@@ -38,6 +38,23 @@ def pytest_configure(config):
     _broker_of_this_xdist_worker()
 
 
+def pytest_terminal_summary(terminalreporter):
+    # The fault tests' figures (tests/faults.py: report), read from the test reports: under pytest-xdist they are
+    # made in the worker processes and reach this one only that way.
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "fault"
+    ]
+    if lines:
+        terminalreporter.section("fault recovery")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(autouse=True)
 def _timed_tests_run_alone(request, tmp_path_factory):
     """Under pytest-xdist a test marked `timed` (it holds a wall-clock latency to a production limit) runs while no

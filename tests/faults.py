@@ -302,13 +302,9 @@ def beat(broker_url, log_path, schedule_dir: Path, env=None):
     return CeleryProcess(args, broker_url=broker_url, log_path=log_path, env=env)
 
 
-REPORTS: list[str] = []
-
-
 def report(request, name: str, **figures) -> str:
-    """One line per fault, printed in the terminal summary (tests/integration/conftest.py): the closing note's figures."""
+    """One line per fault, printed in the terminal summary (tests/conftest.py): the closing note's figures."""
     line = f"FAULT {name}: " + ", ".join(f"{k}={v}" for k, v in figures.items())
-    REPORTS.append(line)
     request.node.user_properties.append(("fault", line))
     return line
 

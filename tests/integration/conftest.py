@@ -51,10 +51,3 @@ def pipeline(private_redis, tiny_model_dir, tmp_path, django_db_blocker):
     finally:
         for process in reversed(started):
             process.stop()
-
-
-def pytest_terminal_summary(terminalreporter):
-    if faults.REPORTS:
-        terminalreporter.section("fault recovery")
-        for line in faults.REPORTS:
-            terminalreporter.write_line(line)
